@@ -1,0 +1,153 @@
+// Environment -> validated, typed configuration. A wrong value stops the process with one line
+// that names the variable (ConfigError), before anything listens or touches the database.
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface Config {
+  databaseUrl: string
+  port: number
+  host: string
+  publicUrl: URL | undefined
+  trustProxy: boolean
+  nodeIdDomain: string
+  secretKey: string | undefined
+  logLevel: string
+  bodyLimit: number
+  paginationCountCap: number
+  rateLimit: {
+    enabled: boolean
+    burst: number
+    burstSeconds: number
+    hourly: number
+    hourlySeconds: number
+  }
+  redisUrl: string | undefined
+  corsOrigins: string[]
+  workers: number
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function loadConfig(env: Env = process.env): Config {
+  const publicUrl = optional(env, 'PUBLIC_URL', parsePublicUrl)
+  const workers = integer(env, 'WORKERS', 1, 1, 256)
+  const databaseUrl = optional(env, 'DATABASE_URL', parseDatabaseUrl) ?? 'sqlite:data/app-offerings.db'
+  const redisUrl = optional(env, 'REDIS_URL', parseRedisUrl)
+  return {
+    databaseUrl,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: optional(env, 'HOST', (v) => v) ?? '127.0.0.1',
+    publicUrl,
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+    nodeIdDomain: optional(env, 'NODE_ID_DOMAIN', parseDomain) ?? publicUrl?.hostname ?? 'localhost',
+    secretKey: optional(env, 'SECRET_KEY', (v) => {
+      if (v.length < 32) throw new Error('must be at least 32 characters')
+      return v
+    }),
+    logLevel: optional(env, 'LOG_LEVEL', (v) => {
+      if (!LOG_LEVELS.includes(v)) throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`)
+      return v
+    }) ?? 'info',
+    bodyLimit: optional(env, 'BODY_LIMIT', parseByteSize) ?? 8 * 1024 * 1024,
+    paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
+    rateLimit: {
+      enabled: optional(env, 'RATE_LIMIT', (v) => {
+        if (v === 'off') return false
+        if (v === 'on') return true
+        throw new Error('must be "on" or "off"')
+      }) ?? true,
+      burst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
+      burstSeconds: integer(env, 'RATE_LIMIT_BURST_SECONDS', 2, 1, 86_400),
+      hourly: integer(env, 'RATE_LIMIT_HOURLY', 3600, 1, 100_000_000),
+      hourlySeconds: integer(env, 'RATE_LIMIT_HOURLY_SECONDS', 3600, 1, 86_400),
+    },
+    redisUrl,
+    corsOrigins: optional(env, 'CORS_ORIGINS', parseOrigins) ?? [],
+    workers,
+  }
+}
+
+function optional<T>(env: Env, name: string, parse: (value: string) => T): T | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return undefined
+  try {
+    return parse(raw.trim())
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message)
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  return optional(env, name, (v) => {
+    if (!/^\d+$/.test(v)) throw new Error(`must be a whole number, got "${v}"`)
+    const n = Number(v)
+    if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`)
+    return n
+  }) ?? fallback
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  return optional(env, name, (v) => {
+    if (/^(1|true|yes|on)$/i.test(v)) return true
+    if (/^(0|false|no|off)$/i.test(v)) return false
+    throw new Error(`must be true or false, got "${v}"`)
+  }) ?? fallback
+}
+
+function parsePublicUrl(value: string): URL {
+  const url = new URL(value)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL')
+  if (url.search || url.hash) throw new Error('must not have a query or fragment')
+  url.pathname = url.pathname.replace(/\/+$/, '')
+  return url
+}
+
+function parseDatabaseUrl(value: string): string {
+  if (value.startsWith('sqlite:')) {
+    if (value.length === 'sqlite:'.length) throw new Error('sqlite: needs a file path, e.g. sqlite:data/app-offerings.db')
+    return value
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    new URL(value)
+    return value
+  }
+  throw new Error('must start with sqlite: or postgres://')
+}
+
+function parseRedisUrl(value: string): string {
+  if (!/^rediss?:\/\//.test(value)) throw new Error('must start with redis:// or rediss://')
+  new URL(value)
+  return value
+}
+
+function parseDomain(value: string): string {
+  if (!/^[A-Za-z0-9.-]{1,253}$/.test(value)) throw new Error('must be a host name')
+  return value
+}
+
+function parseOrigins(value: string): string[] {
+  return value.split(',').map((origin) => {
+    const trimmed = origin.trim()
+    if (trimmed === '*') return trimmed
+    const url = new URL(trimmed)
+    if (url.origin !== trimmed.replace(/\/$/, '')) throw new Error(`"${trimmed}" is not an origin`)
+    return url.origin
+  })
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
+
+export function parseByteSize(value: string): number {
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(value)
+  if (!match) throw new Error(`must be a size such as 8mb or 1048576, got "${value}"`)
+  const bytes = Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]
+  if (bytes < 1024 || bytes > 1024 ** 3) throw new Error('must be between 1kb and 1gb')
+  return bytes
+}

@@ -1,0 +1,32 @@
+// What every plugin may use, decorated on the Fastify instance once by app.ts.
+import type {} from '@fastify/swagger'
+import type { Config } from '../config.ts'
+import type { Database } from '../storage/database.ts'
+import type { Account } from '../storage/accounts.ts'
+import type { Scope } from '../storage/tokens.ts'
+
+export interface Services {
+  config: Config
+  database: Database
+  /** Signs cursors; shared by every process of a deployment. */
+  secretKey: string
+}
+
+export interface Auth {
+  tokenId: number
+  scope: Scope
+  account: Account
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services
+  }
+  interface FastifyRequest {
+    auth: Auth
+  }
+  interface FastifyContextConfig {
+    /** Answered without a token (GET /v1, the OpenAPI document). */
+    public?: boolean
+  }
+}

@@ -1,0 +1,49 @@
+// The `app-offerings` command: one module per command group under cli/.
+import { ConfigError } from './config.ts'
+import { accountsCommand } from './cli/accounts.ts'
+import { migrateCommand } from './cli/migrate.ts'
+import { seedCommand } from './cli/seed.ts'
+import { serveCommand } from './cli/serve.ts'
+import { tokensCommand } from './cli/tokens.ts'
+import { UsageError } from './cli/args.ts'
+
+const USAGE = `usage: app-offerings <command>
+
+  serve [--workers N]                      run the API server (npm start)
+  migrate                                  create or update the database schema
+  accounts create <id> --name <name>       add an account
+  tokens create --account <id> [--scope read|write] [--name <label>]
+                                           issue a token (printed once, on the last line)
+  tokens list --account <id>               list an account's tokens (never the tokens)
+  tokens revoke <token-id>                 revoke a token
+  seed --account <id> --offerings <n> [--service-instance <id>]
+                                           bulk-create draft offerings for demos and benchmarks
+
+Settings come from the environment (DATABASE_URL, PORT, HOST, ...): see the README.`
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  accounts: accountsCommand,
+  tokens: tokensCommand,
+  seed: seedCommand,
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  const command = name ? COMMANDS[name] : undefined
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`)
+    return name === undefined || name === 'help' || name === '--help' ? 0 : 2
+  }
+  try {
+    return await command(rest)
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`app-offerings: ${error.message}\n`)
+      return 2
+    }
+    process.stderr.write(`app-offerings: ${(error as Error).message}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,53 @@
+// The response half of a collection: the Link header and the X-Pagination-* headers.
+import { encodeCursor, sortSignature } from './cursor.ts'
+import type { Plan } from './parse.ts'
+
+export interface PageInfo {
+  page: number
+  hasNext: boolean
+  hasPrev: boolean
+  /** Sort key values of the first and last record of the page (none on an empty page). */
+  first?: unknown[]
+  last?: unknown[]
+}
+
+export interface Count {
+  total: number
+  /** More records match than were counted. */
+  throttled: boolean
+}
+
+/** Absolute URLs with every kept parameter, percent-encoded so no raw comma reaches a client. */
+export function linkHeader(url: string, plan: Plan, info: PageInfo, secret: string): string | undefined {
+  const kept = plan.kept.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+  const to = (extra?: string) => {
+    const params = extra ? [...kept, extra] : kept
+    return params.length > 0 ? `${url}?${params.join('&')}` : url
+  }
+  const cursor = (name: string, values: unknown[], page: number) =>
+    `${name}=${encodeURIComponent(encodeCursor(secret, { sort: sortSignature(plan.sort), values, page }))}`
+
+  const links: string[] = []
+  if (plan.paging.kind === 'page') {
+    if (info.hasPrev) links.push(`<${to('page=1')}>; rel="first"`, `<${to(`page=${info.page - 1}`)}>; rel="prev"`)
+    if (info.hasNext) links.push(`<${to(`page=${info.page + 1}`)}>; rel="next"`)
+  } else {
+    if (info.hasPrev) {
+      links.push(`<${to()}>; rel="first"`)
+      if (info.first) links.push(`<${to(cursor('search_before', info.first, Math.max(1, info.page - 1)))}>; rel="prev"`)
+    }
+    if (info.hasNext && info.last) links.push(`<${to(cursor('search_after', info.last, info.page + 1))}>; rel="next"`)
+  }
+  return links.length > 0 ? links.join(', ') : undefined
+}
+
+export function paginationHeaders(plan: Plan, info: PageInfo, count: Count): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-pagination-per-page': String(plan.perPage),
+    'x-pagination-current-page': String(info.page),
+    'x-pagination-total-pages': String(Math.ceil(count.total / plan.perPage)),
+    'x-pagination-total-entries': String(count.total),
+  }
+  if (count.throttled) headers['x-pagination-throttled'] = 'true'
+  return headers
+}

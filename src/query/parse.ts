@@ -1,0 +1,221 @@
+// Query string -> plan. Pure: no database, no request; the most tested module of the project.
+// Grammar (conventions.md §3–6):
+//   filter     key=value | key!=value              (several are ANDed)
+//   value      ''  -> empty        '!'  -> present       '!v' -> not v      '\!v' -> literal '!v'
+//              a,b -> one of (integers, enums)       <v <=v >v >=v, and two of them -> range
+//   fields     fields=a,b           sort   sort=a,-b (ties by id)
+//   paging     per_page=1..100, page=N, search_after=<cursor>, search_before=<cursor>
+import { Errors } from '../http/errors.ts'
+import type { Field, Resource } from '../catalogue/resource.ts'
+import { decodeCursor, sortSignature } from './cursor.ts'
+
+export type Comparison = '<' | '<=' | '>' | '>='
+
+export type Condition =
+  | { op: 'eq' | 'ne'; value: unknown }
+  | { op: 'empty' | 'present' }
+  | { op: 'in' | 'nin'; values: unknown[] }
+  | { op: 'range'; bounds: Array<{ cmp: Comparison; value: unknown }> }
+
+export interface Filter {
+  field: Field
+  condition: Condition
+}
+
+export interface SortKey {
+  field: Field
+  descending: boolean
+}
+
+export type Paging =
+  | { kind: 'first' }
+  | { kind: 'page'; page: number }
+  | { kind: 'cursor'; direction: 'after' | 'before'; boundary: unknown[]; page: number }
+
+export interface Plan {
+  filters: Filter[]
+  /** Fields to render, in catalogue order. */
+  fields: Field[]
+  /** Sort keys, always ending with id. */
+  sort: SortKey[]
+  perPage: number
+  paging: Paging
+  /** Every decoded parameter but the paging ones, in request order: Link URLs keep them. */
+  kept: Array<[string, string]>
+}
+
+export interface ParseOptions {
+  cursorSecret: string
+  defaultPerPage?: number
+  maxPerPage?: number
+}
+
+const PAGING = new Set(['page', 'search_after', 'search_before'])
+const MAX_PARAMETERS = 64
+
+/** Splits and decodes a raw query string as a form would (`+` is a space). */
+export function decodeQuery(search: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  for (const piece of search.replace(/^\?/, '').split('&')) {
+    if (piece === '') continue
+    const eq = piece.indexOf('=')
+    const key = eq === -1 ? piece : piece.slice(0, eq)
+    const value = eq === -1 ? '' : piece.slice(eq + 1)
+    pairs.push([decodeComponent(key), decodeComponent(value)])
+    if (pairs.length > MAX_PARAMETERS) throw Errors.badRequest(`Too many query parameters (maximum is ${MAX_PARAMETERS})`)
+  }
+  return pairs
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '))
+  } catch {
+    throw Errors.badRequest('Invalid query string: malformed percent-encoding')
+  }
+}
+
+export function parseQuery(resource: Resource, search: string, options: ParseOptions): Plan {
+  const maxPerPage = options.maxPerPage ?? 100
+  let perPage = options.defaultPerPage ?? 20
+  let fields: Field[] = resource.collectionFields
+  let sort: SortKey[] = [{ field: resource.field(resource.defaultSort)!, descending: false }]
+  let page: number | undefined
+  let cursor: { direction: 'after' | 'before'; text: string } | undefined
+  const filters: Filter[] = []
+  const kept: Array<[string, string]> = []
+  const notFilterable: string[] = []
+
+  for (const [key, value] of decodeQuery(search)) {
+    if (!PAGING.has(key)) kept.push([key, value])
+    switch (key) {
+      case 'per_page':
+        perPage = Math.min(positiveInteger('per_page', value), maxPerPage)
+        break
+      case 'page':
+        page = positiveInteger('page', value)
+        break
+      case 'search_after':
+      case 'search_before':
+        if (cursor) throw Errors.badRequest('Use only one of search_after and search_before')
+        cursor = { direction: key === 'search_after' ? 'after' : 'before', text: value }
+        break
+      case 'fields':
+        fields = parseFields(resource, value)
+        break
+      case 'sort':
+        sort = parseSort(resource, value)
+        break
+      default: {
+        const negated = key.endsWith('!')
+        const name = negated ? key.slice(0, -1) : key
+        const field = resource.filterable.get(name)
+        if (!field) notFilterable.push(name)
+        else filters.push({ field, condition: parseCondition(field, value, negated) })
+      }
+    }
+  }
+  if (notFilterable.length > 0) throw Errors.filterNotAllowed([...new Set(notFilterable)])
+  if (!sort.some((key) => key.field.name === 'id')) sort.push({ field: resource.field('id')!, descending: false })
+
+  let paging: Paging = { kind: 'first' }
+  if (cursor) {
+    if (page !== undefined) throw Errors.badRequest('A cursor (search_after, search_before) cannot be combined with page')
+    const payload = decodeCursor(options.cursorSecret, cursor.text)
+    if (!payload) throw Errors.badRequest(`Invalid cursor in search_${cursor.direction}`)
+    if (payload.sort !== sortSignature(sort) || !boundaryFits(sort, payload.values)) {
+      throw Errors.badRequest(`The cursor in search_${cursor.direction} belongs to another sort order`)
+    }
+    paging = { kind: 'cursor', direction: cursor.direction, boundary: payload.values, page: payload.page }
+  } else if (page !== undefined) {
+    paging = { kind: 'page', page }
+  }
+  return { filters, fields, sort, perPage, paging, kept }
+}
+
+function positiveInteger(name: string, value: string): number {
+  if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) throw Errors.badRequest(`${name} must be a whole number of at least 1`)
+  return Number(value)
+}
+
+function parseFields(resource: Resource, value: string): Field[] {
+  const names = new Set(value.split(',').map((s) => s.trim()).filter(Boolean))
+  const unknown = [...names].filter((name) => !resource.field(name) || resource.field(name)!.writeOnly)
+  if (unknown.length > 0) throw Errors.unknownFields(unknown)
+  return resource.readable.filter((f) => f.name === 'id' || names.has(f.name))
+}
+
+function parseSort(resource: Resource, value: string): SortKey[] {
+  const keys: SortKey[] = []
+  const refused: string[] = []
+  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const descending = part.startsWith('-')
+    const name = descending ? part.slice(1) : part
+    const field = resource.sortable.get(name)
+    if (!field) refused.push(name)
+    else if (!keys.some((k) => k.field === field)) keys.push({ field, descending })
+  }
+  if (refused.length > 0) throw Errors.sortNotAllowed(refused)
+  return keys.length > 0 ? keys : [{ field: resource.field(resource.defaultSort)!, descending: false }]
+}
+
+const RANGE = /^(<=|>=|<|>)([^<>]+)(?:(<=|>=|<|>)([^<>]+))?$/
+
+export function parseCondition(field: Field, raw: string, negatedKey: boolean): Condition {
+  const rules = field.type.filter!
+  const invalid = () => Errors.invalidFilterValue(field.filterKey, raw)
+  const operand = (text: string) => {
+    const v = rules.parse(text)
+    if (v === undefined) throw invalid()
+    return field.type.store(v)
+  }
+
+  let condition: Condition
+  if (raw === '') condition = { op: 'empty' }
+  else if (raw === '!') condition = { op: 'present' }
+  else {
+    const negated = raw.startsWith('!')
+    const body = negated ? raw.slice(1) : raw.startsWith('\\!') ? raw.slice(1) : raw
+    if (rules.compare && /^[<>]/.test(body)) {
+      const m = RANGE.exec(body)
+      if (!m || negated) throw invalid()
+      const bounds = [{ cmp: m[1] as Comparison, value: operand(m[2]) }]
+      if (m[3]) bounds.push({ cmp: m[3] as Comparison, value: operand(m[4]) })
+      condition = { op: 'range', bounds }
+    } else if (rules.lists && body.includes(',')) {
+      condition = { op: negated ? 'nin' : 'in', values: body.split(',').map((part) => operand(part.trim())) }
+    } else {
+      condition = { op: negated ? 'ne' : 'eq', value: operand(body) }
+    }
+  }
+  return negatedKey ? negate(condition, invalid) : condition
+}
+
+function negate(condition: Condition, invalid: () => Error): Condition {
+  switch (condition.op) {
+    case 'eq':
+      return { op: 'ne', value: condition.value }
+    case 'ne':
+      return { op: 'eq', value: condition.value }
+    case 'empty':
+      return { op: 'present' }
+    case 'present':
+      return { op: 'empty' }
+    case 'in':
+      return { op: 'nin', values: condition.values }
+    case 'nin':
+      return { op: 'in', values: condition.values }
+    case 'range':
+      throw invalid()
+  }
+}
+
+function boundaryFits(sort: SortKey[], values: unknown[]): boolean {
+  return (
+    values.length === sort.length &&
+    sort.every((key, i) => {
+      const numeric = key.field.type.kind === 'integer' || key.field.type.kind === 'datetime'
+      return numeric ? Number.isSafeInteger(values[i]) : typeof values[i] === 'string'
+    })
+  )
+}

@@ -1,0 +1,46 @@
+// The app offering's field catalogue (app-offerings.md, "Fields"), in the order of that table.
+import { Type } from 'typebox'
+import { defineResource } from '../../catalogue/resource.ts'
+import { boolean, computed, duration, enumeration, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
+import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
+import { isPictureUri } from './picture.ts'
+
+export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
+
+// No upload exists before attachments do (attachments.md), so any listed key is unknown.
+const noUploadsYet = (items: Record<string, unknown>[]) => (items.length > 0 ? 'is invalid' : undefined)
+const text = () => string({ maxBytes: 65_535 })
+
+export const appOfferings = defineResource({
+  name: 'app_offerings',
+  table: 'app_offerings',
+  nodeType: 'AppOffering',
+  defaultSort: 'name',
+  fields: {
+    id: idField(),
+    nodeID: nodeIdField('AppOffering', true),
+    name: { type: string({ max: 128, trim: true }), required: true, filterable: true, sortable: true, collection: true },
+    reference: { type: string({ max: 161, trim: true }), required: true, filterable: true, collection: true },
+    service_instance: { type: reference({ table: 'service_instances' }), required: true, collection: true },
+    policy_jwt_alg: { type: enumeration(JWT_ALGORITHMS), required: true, collection: true },
+    webhook_uri_template: { type: string({ max: 255, format: isUriTemplate }), required: true, collection: true },
+    policy_jwt_audience: { type: string({ max: 2048 }), collection: true },
+    policy_jwt_claim_expires_in: { type: duration({ min: 1, max: 525_600 }), collection: true },
+    configuration_uri_template: { type: string({ max: 255, format: isUriTemplate }) },
+    card_description: { type: string({ max: 255 }) },
+    description: { type: text() },
+    features: { type: text() },
+    compliance: { type: text() },
+    description_attachments: { type: objectList(noUploadsYet), writeOnly: true },
+    features_attachments: { type: objectList(noUploadsYet), writeOnly: true },
+    compliance_attachments: { type: objectList(noUploadsYet), writeOnly: true },
+    attachments: { type: computed(() => Type.Array(Type.Object({}))), readOnly: true, compute: () => [] },
+    picture_uri: { type: string({ format: isPictureUri }) },
+    disabled: { type: boolean(), default: false, filterable: true },
+    requires_enabled_oauth_person: { type: boolean(), default: false },
+    // No UI extension version exists yet, so any id "must exist".
+    ui_extension_version: { type: reference({ table: null }) },
+    ...sourceFields({ sourceID: true }),
+    ...timestampFields(true),
+  },
+})

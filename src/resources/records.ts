@@ -1,0 +1,142 @@
+// Generic storage of a resource's records, driven by its catalogue: every statement is scoped by
+// account, names only catalogue columns, and binds every value. Every resource table has id,
+// account_id, created_at, updated_at and lock_version besides its catalogue columns.
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
+import type { Field, Resource, Row } from '../catalogue/resource.ts'
+import type { Database } from '../storage/database.ts'
+import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
+import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
+import type { Plan } from '../query/parse.ts'
+import type { Count, PageInfo } from '../query/links.ts'
+
+export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
+
+export class UniqueViolation extends Error {}
+
+export class RecordStore {
+  private readonly db: Kysely<any>
+  /** What rendering needs, plus the version behind ETags. */
+  private readonly columns: string[]
+
+  constructor(
+    database: Database,
+    readonly resource: Resource,
+  ) {
+    this.db = database.db as Kysely<any>
+    this.columns = [...resource.columns, 'lock_version']
+  }
+
+  private base(account: string) {
+    return this.db.selectFrom(this.resource.table).where('account_id', '=', account)
+  }
+
+  async find(account: string, id: number): Promise<Row | undefined> {
+    return this.base(account).select(this.columns).where('id', '=', id).executeTakeFirst()
+  }
+
+  /** One page of the plan, and where it stands among its neighbours. */
+  async page(account: string, plan: Plan, scope?: Scope): Promise<{ rows: Row[]; info: PageInfo }> {
+    const paging = plan.paging
+    const backwards = paging.kind === 'cursor' && paging.direction === 'before'
+    const keys = orderKeys(plan.sort, backwards)
+    let query = this.base(account)
+      .select(this.columns)
+      .where((eb) => eb.and([...(scope ? [scope(eb)] : []), filtersExpression(eb, plan.filters)]))
+    if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
+    for (const key of keys) query = query.orderBy(key.column, key.direction)
+    query = query.limit(plan.perPage + 1)
+    if (paging.kind === 'page') query = query.offset((paging.page - 1) * plan.perPage)
+
+    const fetched = await query.execute()
+    const more = fetched.length > plan.perPage
+    const rows = more ? fetched.slice(0, plan.perPage) : fetched
+    if (backwards) rows.reverse()
+
+    const boundary = (row: Row | undefined) => row && plan.sort.map((key) => row[key.field.column!])
+    const info: PageInfo = { page: 1, hasNext: more, hasPrev: false, first: boundary(rows[0]), last: boundary(rows.at(-1)) }
+    if (paging.kind === 'page') Object.assign(info, { page: paging.page, hasPrev: paging.page > 1 })
+    if (paging.kind === 'cursor' && !backwards) Object.assign(info, { page: Math.max(2, paging.page), hasPrev: true })
+    if (backwards) Object.assign(info, { page: more ? Math.max(2, paging.page) : 1, hasPrev: more, hasNext: true })
+    return { rows, info }
+  }
+
+  /** Records matching the plan's filters, counted exactly up to `cap`. */
+  async count(account: string, plan: Plan, cap: number, scope?: Scope): Promise<Count> {
+    const matching = this.base(account)
+      .select(sql.lit(1).as('one'))
+      .where((eb) => eb.and([...(scope ? [scope(eb)] : []), filtersExpression(eb, plan.filters)]))
+      .limit(cap + 1)
+    const row = await this.db
+      .selectFrom(matching.as('matching'))
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+    const n = Number(row.n)
+    return n > cap ? { total: cap, throttled: true } : { total: n, throttled: false }
+  }
+
+  /** Rendered targets of the reference fields among `fields`, for these rows. */
+  async references(account: string, rows: Row[], fields: Field[]): Promise<Map<string, Map<number, unknown>>> {
+    const loaded = new Map<string, Map<number, unknown>>()
+    for (const field of fields) {
+      if (field.type.kind !== 'reference') continue
+      const ids = [...new Set(rows.map((row) => row[field.column!]).filter((id) => id != null).map(Number))]
+      loaded.set(field.name, await this.targets(account, field, ids))
+    }
+    return loaded
+  }
+
+  /** Whether a reference field may point at this id: the target exists in the working account. */
+  async targetExists(account: string, field: Field, id: number): Promise<boolean> {
+    return (await this.targets(account, field, [id])).has(id)
+  }
+
+  private async targets(account: string, field: Field, ids: number[]): Promise<Map<number, unknown>> {
+    const table = field.type.target?.table
+    const found = new Map<number, unknown>()
+    if (!table || ids.length === 0) return found
+    const rows = await this.db
+      .selectFrom(table)
+      .select(['id', 'name', 'source_id'])
+      .where('account_id', '=', account)
+      .where('id', 'in', ids)
+      .execute()
+    for (const row of rows) {
+      const id = Number(row.id)
+      found.set(id, row.source_id ? { id, name: row.name, sourceID: row.source_id } : { id, name: row.name })
+    }
+    return found
+  }
+
+  /** Inserts a record; a unique constraint failure becomes UniqueViolation. */
+  async insert(account: string, columns: Row): Promise<number> {
+    const now = nowSeconds()
+    try {
+      const row = await this.db
+        .insertInto(this.resource.table)
+        .values({ ...columns, account_id: account, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      return Number(row.id)
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new UniqueViolation()
+      throw error
+    }
+  }
+
+  /** Applies changed columns and bumps the version; false when the record is gone or changed. */
+  async update(account: string, id: number, columns: Row, expectedVersion?: number): Promise<boolean> {
+    let query = this.db
+      .updateTable(this.resource.table)
+      .set({ ...columns, updated_at: nowSeconds(), lock_version: sql`lock_version + 1` })
+      .where('account_id', '=', account)
+      .where('id', '=', id)
+    if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
+    try {
+      const result = await query.executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new UniqueViolation()
+      throw error
+    }
+  }
+}

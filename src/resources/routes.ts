@@ -1,0 +1,160 @@
+// The routes every resource shares, made from its catalogue and its rules: the collection and its
+// predefined filters, one record, create, update, and 405 for what the resource does not allow.
+import type { FastifyInstance, FastifyReply, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { readBody, requireFields, type BodyResult, type Mode } from '../catalogue/body.ts'
+import { parseRecordId } from '../catalogue/node-id.ts'
+import { render, type Resource, type Row } from '../catalogue/resource.ts'
+import { Messages } from '../catalogue/types.ts'
+import { requireWrite } from '../http/auth.ts'
+import { jsonObject } from '../http/body.ts'
+import { Errors, type FieldError } from '../http/errors.ts'
+import { baseUrl, rawQuery } from '../http/urls.ts'
+import { linkHeader, paginationHeaders } from '../query/links.ts'
+import { parseQuery } from '../query/parse.ts'
+import { RecordStore, UniqueViolation, type Scope } from './records.ts'
+import type { Account } from '../storage/accounts.ts'
+
+/** A write on its way to the database, as the resource's rules see it. */
+export interface Write {
+  mode: Mode
+  body: BodyResult
+  account: Account
+  request: FastifyRequest
+  /** The stored record, on update. */
+  existing?: Row
+}
+
+export interface Rules {
+  /** Defaults and cross-field rules: after coercion, before the required check. */
+  prepare?(write: Write): void
+  /** The field error that a unique constraint failure stands for. */
+  unique?: FieldError
+  /** Path segments after the collection that select a subset: name -> condition. */
+  predefinedFilters?: Record<string, Scope>
+}
+
+const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const
+
+export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const { config, database, secretKey, } = app.services
+    const store = new RecordStore(database, resource)
+    const collectionPath = `/${resource.name}`
+    const recordPath = `/${resource.name}/:id`
+    const recordSchema = resource.recordSchema
+    const listSchema = Type.Array(Type.Partial(recordSchema))
+    const tags = [resource.name]
+
+    const context = (references: Map<string, Map<number, unknown>>) => ({ nodeIdDomain: config.nodeIdDomain, references })
+
+    async function list(request: FastifyRequest, reply: FastifyReply, scope?: Scope) {
+      const account = request.auth.account.id
+      const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
+      const { rows, info } = await store.page(account, plan, scope)
+      const count = await store.count(account, plan, config.paginationCountCap, scope)
+      const references = await store.references(account, rows, plan.fields)
+      const url = `${baseUrl(request)}${request.url.split('?')[0]}`
+      const link = linkHeader(url, plan, info, secretKey)
+      if (link) reply.header('link', link)
+      reply.headers(paginationHeaders(plan, info, count))
+      return rows.map((row) => render(resource, row, context(references), plan.fields))
+    }
+
+    async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
+      const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
+      const row = id === undefined ? undefined : await store.find(request.auth.account.id, id)
+      if (!row) throw Errors.notFound()
+      return row
+    }
+
+    async function present(request: FastifyRequest, row: Row) {
+      const references = await store.references(request.auth.account.id, [row], resource.readable)
+      return render(resource, row, context(references))
+    }
+
+    /** Body -> column values, or a 422 with every failing field. */
+    async function prepare(request: FastifyRequest, mode: Mode, existing?: Row): Promise<Record<string, unknown>> {
+      const body = readBody(resource, jsonObject(request), mode)
+      const account = request.auth.account
+      rules.prepare?.({ mode, body, account, request, existing })
+      requireFields(resource, body, mode)
+      for (const field of resource.writable) {
+        const id = body.values.get(field.name)
+        if (field.type.kind === 'reference' && id != null && !body.failed(field.name)) {
+          if (!(await store.targetExists(account.id, field, id as number))) body.fail(field.name, Messages.mustExist)
+        }
+      }
+      if (!body.ok) throw Errors.validationFailed(body.errorList())
+      const columns: Record<string, unknown> = {}
+      for (const [name, value] of body.values) {
+        const field = resource.field(name)!
+        if (!field.column) continue
+        const stored = field.type.store(value)
+        if (!existing || existing[field.column] !== stored) columns[field.column] = stored
+      }
+      return columns
+    }
+
+    const uniqueViolation = () => (rules.unique ? Errors.validationFailed([rules.unique]) : Errors.conflict())
+
+    app.get(collectionPath, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply))
+
+    for (const [name, scope] of Object.entries(rules.predefinedFilters ?? {})) {
+      app.get(`${collectionPath}/${name}`, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply, scope))
+    }
+
+    app.get<{ Params: { id: string } }>(recordPath, { schema: { tags, response: { 200: recordSchema } } }, async (request) => {
+      return present(request, await load(request))
+    })
+
+    app.post(collectionPath, { schema: { tags, response: { 201: recordSchema } } }, async (request, reply) => {
+      requireWrite(request)
+      const columns = await prepare(request, 'create')
+      let id: number
+      try {
+        id = await store.insert(request.auth.account.id, columns)
+      } catch (error) {
+        if (error instanceof UniqueViolation) throw uniqueViolation()
+        throw error
+      }
+      const row = await store.find(request.auth.account.id, id)
+      reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${id}`)
+      return present(request, row!)
+    })
+
+    const update = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+      const existing = await load(request)
+      requireWrite(request)
+      const columns = await prepare(request, 'update', existing)
+      const id = Number(existing.id)
+      if (Object.keys(columns).length > 0) {
+        try {
+          if (!(await store.update(request.auth.account.id, id, columns))) throw Errors.notFound()
+        } catch (error) {
+          if (error instanceof UniqueViolation) throw uniqueViolation()
+          throw error
+        }
+      }
+      return present(request, (await store.find(request.auth.account.id, id))!)
+    }
+    app.patch(recordPath, { schema: { tags, response: { 200: recordSchema } } }, update)
+    app.put(recordPath, { schema: { tags, response: { 200: recordSchema } } }, update)
+
+    refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
+    refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])
+  }
+}
+
+/** 405 with an Allow header for every method a path does not support. */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: string[]): void {
+  const refused = METHODS.filter((m) => !allowed.includes(m))
+  app.route({
+    method: refused,
+    url,
+    schema: { hide: true },
+    handler: async () => {
+      throw Errors.methodNotAllowed(allowed)
+    },
+  })
+}

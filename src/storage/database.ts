@@ -1,0 +1,92 @@
+// Opens the database named by DATABASE_URL. This is the one place that knows which engine is
+// behind Kysely; everything above it speaks Kysely and the few helpers exported here.
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { Schema } from './schema.ts'
+
+export type Engine = 'sqlite' | 'postgres'
+
+export interface Database {
+  readonly db: Kysely<Schema>
+  readonly engine: Engine
+  close(): Promise<void>
+}
+
+export interface OpenOptions {
+  /** PostgreSQL schema to work in (the test suite gives every file its own). */
+  pgSchema?: string
+  poolSize?: number
+}
+
+export function openDatabase(url: string, options: OpenOptions = {}): Database {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length))
+  return openPostgres(url, options)
+}
+
+function openSqlite(path: string): Database {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const sqlite = new SqliteDatabase(path)
+  // WAL lets readers run beside the writer; NORMAL sync is durable against a killed process.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return {
+    db,
+    engine: 'sqlite',
+    async close() {
+      await db.destroy()
+    },
+  }
+}
+
+const INT8_OID = 20
+
+function openPostgres(url: string, options: OpenOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // Ids, epoch seconds and counts are int8; all of them fit a JS number.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+    options: options.pgSchema ? `-c search_path=${options.pgSchema}` : undefined,
+    connectionTimeoutMillis: 5000,
+  })
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {})
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    engine: 'postgres',
+    async close() {
+      await db.destroy()
+    },
+  }
+}
+
+/** True when a write failed on a unique constraint, whatever the engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}
+
+/** True when the database itself is out of reach (as opposed to a query being wrong). */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', 'SQLITE_BUSY'].includes(code)) {
+    return true
+  }
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000)
+}

@@ -1,0 +1,76 @@
+// The tables as Kysely sees them. Both engines store the same values: booleans as 0/1, datetimes
+// as whole epoch seconds, and optional strings as '' rather than NULL (the API does not tell the
+// two apart, and NOT NULL sort columns keep keyset pagination and its indexes simple).
+import type { ColumnType, Generated } from 'kysely'
+
+type Id = Generated<number>
+
+export interface AccountsTable {
+  id: string
+  name: string
+  created_at: number
+}
+
+export interface ApiTokensTable {
+  id: Id
+  account_id: string
+  name: string
+  scope: 'read' | 'write'
+  token_hash: string
+  created_at: number
+  last_used_at: number | null
+  revoked_at: number | null
+}
+
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
+export interface ServiceInstancesTable {
+  id: Id
+  account_id: string
+  name: string
+  status: string
+  source: string
+  source_id: string
+  created_at: number
+  updated_at: number
+  lock_version: ColumnType<number, number | undefined, number>
+}
+
+export interface AppOfferingsTable {
+  id: Id
+  account_id: string
+  // NULL on a draft; a published version points at its draft and shares its reference.
+  draft_id: number | null
+  reference: string
+  name: string
+  service_instance_id: number
+  policy_jwt_alg: string
+  webhook_uri_template: string
+  policy_jwt_audience: string
+  policy_jwt_claim_expires_in: number | null
+  configuration_uri_template: string
+  card_description: string
+  description: string
+  features: string
+  compliance: string
+  picture_uri: string
+  disabled: number
+  requires_enabled_oauth_person: number
+  ui_extension_version_id: number | null
+  source: string
+  source_id: string
+  created_at: number
+  updated_at: number
+  lock_version: ColumnType<number, number | undefined, number>
+}
+
+export interface Schema {
+  accounts: AccountsTable
+  api_tokens: ApiTokensTable
+  settings: SettingsTable
+  service_instances: ServiceInstancesTable
+  app_offerings: AppOfferingsTable
+}

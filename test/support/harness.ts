@@ -1,0 +1,96 @@
+// An app on a fresh store, with helpers to make accounts and tokens and to call the API the way
+// a client does (app.inject: no port, same code path).
+import { randomBytes } from 'node:crypto'
+import { after, before } from 'node:test'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import pino from 'pino'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig, type Config } from '../../src/config.ts'
+import { createAccount } from '../../src/storage/accounts.ts'
+import type { Database, Engine } from '../../src/storage/database.ts'
+import { migrateToLatest } from '../../src/storage/migrate.ts'
+import { createToken, type Scope } from '../../src/storage/tokens.ts'
+import { freshStore, type TestStore } from './stores.ts'
+
+export interface Harness {
+  engine: Engine
+  app: FastifyInstance
+  database: Database
+  store: TestStore
+  config: Config
+  /** A new account with a write token (and a read token). */
+  account(name?: string): Promise<TestAccount>
+}
+
+export interface TestAccount {
+  id: string
+  token: string
+  readToken: string
+  /** Calls the API as this account's write token. */
+  call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>
+}
+
+export function uniqueId(prefix = 'a'): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`
+}
+
+export async function startHarness(engine: Engine, env: Record<string, string> = {}): Promise<Harness> {
+  const store = await freshStore(engine)
+  const database = store.open()
+  await migrateToLatest(database)
+  const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-0123456789abcdefghij', ...env })
+  const app = await buildApp({ config, database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
+  await app.ready()
+  return {
+    engine,
+    app,
+    database,
+    store,
+    config,
+    async account(name = 'Test account') {
+      const id = uniqueId()
+      await createAccount(database, id, name)
+      const { token } = await createToken(database, id, { scope: 'write' })
+      const { token: readToken } = await createToken(database, id, { scope: 'read' as Scope })
+      return {
+        id,
+        token,
+        readToken,
+        call: (method, url, body, headers = {}) => request(app, method, url, body, { authorization: `Bearer ${token}`, ...headers }),
+      }
+    },
+  }
+}
+
+export async function stopHarness(h: Harness): Promise<void> {
+  await h.app.close()
+  await h.database.close()
+  await h.store.drop()
+}
+
+/** A harness for the enclosing describe(): started before its tests, stopped after. */
+export function useHarness(engine: Engine, env: Record<string, string> = {}): () => Harness {
+  let harness: Harness | undefined
+  before(async () => {
+    harness = await startHarness(engine, env)
+  })
+  after(async () => {
+    if (harness) await stopHarness(harness)
+  })
+  return () => harness!
+}
+
+export function request(
+  app: FastifyInstance,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  const options: InjectOptions = { method: method as InjectOptions['method'], url, headers: { ...headers } }
+  if (body !== undefined) {
+    options.payload = typeof body === 'string' ? body : JSON.stringify(body)
+    options.headers = { 'content-type': 'application/json', ...headers }
+  }
+  return app.inject(options)
+}
