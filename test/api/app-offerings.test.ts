@@ -1,23 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { engines, } from '../support/stores.ts'
-import { useHarness, type TestAccount } from '../support/harness.ts'
-
-export function validOffering(serviceInstanceId: number, extra: Record<string, unknown> = {}) {
-  return {
-    name: `Note Dispatcher ${Math.random().toString(36).slice(2, 8)}`,
-    service_instance_id: serviceInstanceId,
-    policy_jwt_alg: 'rs256',
-    webhook_uri_template: 'https://hooks.example.com/{account}/notes',
-    ...extra,
-  }
-}
-
-export async function serviceInstance(account: TestAccount, name = 'Mail'): Promise<number> {
-  const res = await account.call('POST', '/v1/service_instances', { name })
-  assert.equal(res.statusCode, 201, res.body)
-  return res.json().id
-}
+import { engines } from '../support/stores.ts'
+import { useHarness } from '../support/harness.ts'
+import { serviceInstance, validOffering } from '../support/offerings.ts'
 
 for (const engine of engines) {
   describe(`app offerings (${engine})`, () => {

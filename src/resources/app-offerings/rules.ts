@@ -9,8 +9,8 @@ export function defaultReference(write: Write): void {
   if (write.mode !== 'create' || body.failed('reference') || body.values.get('reference') != null) return
   const name = body.values.get('name')
   if (typeof name === 'string') body.values.set('reference', `${account.id}_${name.toLowerCase().replaceAll(' ', '_')}`)
-  // A bad name is reported on its own; the reference follows from it once it is valid.
-  else if (body.failed('name')) body.derived.add('reference')
+  // A missing or bad name is reported on its own; the reference follows from it once it is valid.
+  else body.derived.add('reference')
 }
 
 export const appOfferingRules: Rules = {
