@@ -2,7 +2,7 @@
 // statements per transaction, straight into the tables (the API would cost a request each).
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { findAccount } from '../storage/accounts.ts'
+import { findAccount, markChanged } from '../storage/accounts.ts'
 import { nowSeconds, type Database } from '../storage/database.ts'
 import { JWT_ALGORITHMS } from '../resources/app-offerings/fields.ts'
 import { parse, required, UsageError, withDatabase } from './args.ts'
@@ -69,6 +69,7 @@ export async function seed(database: Database, options: SeedOptions): Promise<nu
         }
         await trx.insertInto('app_offerings').values(rows).execute()
       }
+      await markChanged(trx, options.account)
     })
     done += inTransaction
   }

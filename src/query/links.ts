@@ -17,15 +17,20 @@ export interface Count {
   throttled: boolean
 }
 
+/** Percent-encodes all but RFC 3986's unreserved characters (encodeURIComponent leaves !'()*). */
+export function encodeParam(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
 /** Absolute URLs with every kept parameter, percent-encoded so no raw comma reaches a client. */
 export function linkHeader(url: string, plan: Plan, info: PageInfo, secret: string): string | undefined {
-  const kept = plan.kept.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+  const kept = plan.kept.map(([k, v]) => `${encodeParam(k)}=${encodeParam(v)}`)
   const to = (extra?: string) => {
     const params = extra ? [...kept, extra] : kept
     return params.length > 0 ? `${url}?${params.join('&')}` : url
   }
   const cursor = (name: string, values: unknown[], page: number) =>
-    `${name}=${encodeURIComponent(encodeCursor(secret, { sort: sortSignature(plan.sort), values, page }))}`
+    `${name}=${encodeParam(encodeCursor(secret, { sort: sortSignature(plan.sort), values, page }))}`
 
   const links: string[] = []
   if (plan.paging.kind === 'page') {

@@ -59,9 +59,10 @@ export function decodeQuery(search: string): Array<[string, string]> {
   for (const piece of search.replace(/^\?/, '').split('&')) {
     if (piece === '') continue
     const eq = piece.indexOf('=')
-    const key = eq === -1 ? piece : piece.slice(0, eq)
-    const value = eq === -1 ? '' : piece.slice(eq + 1)
-    pairs.push([decodeComponent(key), decodeComponent(value)])
+    const key = decodeComponent(eq === -1 ? piece : piece.slice(0, eq))
+    const value = decodeComponent(eq === -1 ? '' : piece.slice(eq + 1))
+    // A parameter without a name (`?=x`, `?&`) says nothing; it is skipped rather than refused.
+    if (key !== '') pairs.push([key, value])
     if (pairs.length > MAX_PARAMETERS) throw Errors.badRequest(`Too many query parameters (maximum is ${MAX_PARAMETERS})`)
   }
   return pairs
@@ -133,13 +134,19 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
   return { filters, fields, sort, perPage, paging, kept }
 }
 
+const MAX_PAGE = 1_000_000_000
+
+/** A whole number >= 1; any larger per_page means the maximum, a page beyond MAX_PAGE is refused. */
 function positiveInteger(name: string, value: string): number {
-  if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) throw Errors.badRequest(`${name} must be a whole number of at least 1`)
-  return Number(value)
+  const text = value.trim()
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw Errors.badRequest(`${name} must be a whole number of at least 1`)
+  if (name === 'page' && Number(text) > MAX_PAGE) throw Errors.badRequest(`page must be at most ${MAX_PAGE}`)
+  return Number(text)
 }
 
 function parseFields(resource: Resource, value: string): Field[] {
   const names = new Set(value.split(',').map((s) => s.trim()).filter(Boolean))
+  if (names.size === 0) return resource.collectionFields
   const unknown = [...names].filter((name) => !resource.field(name) || resource.field(name)!.writeOnly)
   if (unknown.length > 0) throw Errors.unknownFields(unknown)
   return resource.readable.filter((f) => f.name === 'id' || names.has(f.name))
@@ -152,7 +159,7 @@ function parseSort(resource: Resource, value: string): SortKey[] {
     const descending = part.startsWith('-')
     const name = descending ? part.slice(1) : part
     const field = resource.sortable.get(name)
-    if (!field) refused.push(name)
+    if (!field) refused.push(name || part)
     else if (!keys.some((k) => k.field === field)) keys.push({ field, descending })
   }
   if (refused.length > 0) throw Errors.sortNotAllowed(refused)

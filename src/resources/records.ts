@@ -5,11 +5,19 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { Field, Resource, Row } from '../catalogue/resource.ts'
 import type { Database } from '../storage/database.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
+import { accountChanges, markChanged } from '../storage/accounts.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
+import { CountCache, countKey } from '../query/counts.ts'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/links.ts'
 
 export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
+
+/** A predefined filter: its path segment and the condition it adds. */
+export interface Subset {
+  name: string
+  where: Scope
+}
 
 export class UniqueViolation extends Error {}
 
@@ -17,9 +25,10 @@ export class RecordStore {
   private readonly db: Kysely<any>
   /** What rendering needs, plus the version behind ETags. */
   private readonly columns: string[]
+  private readonly counts = new CountCache()
 
   constructor(
-    database: Database,
+    private readonly database: Database,
     readonly resource: Resource,
   ) {
     this.db = database.db as Kysely<any>
@@ -34,14 +43,17 @@ export class RecordStore {
     return this.base(account).select(this.columns).where('id', '=', id).executeTakeFirst()
   }
 
+  /** Records of the account in the subset that match the plan's filters. */
+  private matching(account: string, plan: Plan, subset?: Subset) {
+    return this.base(account).where((eb) => eb.and([...(subset ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
+  }
+
   /** One page of the plan, and where it stands among its neighbours. */
-  async page(account: string, plan: Plan, scope?: Scope): Promise<{ rows: Row[]; info: PageInfo }> {
+  async page(account: string, plan: Plan, subset?: Subset): Promise<{ rows: Row[]; info: PageInfo }> {
     const paging = plan.paging
     const backwards = paging.kind === 'cursor' && paging.direction === 'before'
     const keys = orderKeys(plan.sort, backwards)
-    let query = this.base(account)
-      .select(this.columns)
-      .where((eb) => eb.and([...(scope ? [scope(eb)] : []), filtersExpression(eb, plan.filters)]))
+    let query = this.matching(account, plan, subset).select(this.columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
     query = query.limit(plan.perPage + 1)
@@ -60,18 +72,23 @@ export class RecordStore {
     return { rows, info }
   }
 
-  /** Records matching the plan's filters, counted exactly up to `cap`. */
-  async count(account: string, plan: Plan, cap: number, scope?: Scope): Promise<Count> {
-    const matching = this.base(account)
-      .select(sql.lit(1).as('one'))
-      .where((eb) => eb.and([...(scope ? [scope(eb)] : []), filtersExpression(eb, plan.filters)]))
-      .limit(cap + 1)
+  /**
+   * Records matching the plan's filters, counted exactly up to `cap`; a count is reused until a
+   * write moves the account's change counter.
+   */
+  async count(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
+    const key = countKey(account, await accountChanges(this.database, account), `${subset?.name ?? ''}/${cap}`, plan.filters)
+    const cached = this.counts.get(key)
+    if (cached) return cached
+    const limited = this.matching(account, plan, subset).select(sql.lit(1).as('one')).limit(cap + 1)
     const row = await this.db
-      .selectFrom(matching.as('matching'))
+      .selectFrom(limited.as('matching'))
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirstOrThrow()
     const n = Number(row.n)
-    return n > cap ? { total: cap, throttled: true } : { total: n, throttled: false }
+    const count = n > cap ? { total: cap, throttled: true } : { total: n, throttled: false }
+    this.counts.set(key, count)
+    return count
   }
 
   /** Rendered targets of the reference fields among `fields`, for these rows. */
@@ -111,12 +128,15 @@ export class RecordStore {
   async insert(account: string, columns: Row): Promise<number> {
     const now = nowSeconds()
     try {
-      const row = await this.db
-        .insertInto(this.resource.table)
-        .values({ ...columns, account_id: account, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      return Number(row.id)
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto(this.resource.table)
+          .values({ ...columns, account_id: account, created_at: now, updated_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        await markChanged(trx, account)
+        return Number(row.id)
+      })
     } catch (error) {
       if (isUniqueViolation(error)) throw new UniqueViolation()
       throw error
@@ -125,15 +145,19 @@ export class RecordStore {
 
   /** Applies changed columns and bumps the version; false when the record is gone or changed. */
   async update(account: string, id: number, columns: Row, expectedVersion?: number): Promise<boolean> {
-    let query = this.db
-      .updateTable(this.resource.table)
-      .set({ ...columns, updated_at: nowSeconds(), lock_version: sql`lock_version + 1` })
-      .where('account_id', '=', account)
-      .where('id', '=', id)
-    if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
     try {
-      const result = await query.executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
+      return await this.db.transaction().execute(async (trx) => {
+        let query = trx
+          .updateTable(this.resource.table)
+          .set({ ...columns, updated_at: nowSeconds(), lock_version: sql`lock_version + 1` })
+          .where('account_id', '=', account)
+          .where('id', '=', id)
+        if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
+        const result = await query.executeTakeFirst()
+        if (Number(result.numUpdatedRows) === 0) return false
+        await markChanged(trx, account)
+        return true
+      })
     } catch (error) {
       if (isUniqueViolation(error)) throw new UniqueViolation()
       throw error

@@ -12,7 +12,7 @@ import { Errors, type FieldError } from '../http/errors.ts'
 import { baseUrl, rawQuery } from '../http/urls.ts'
 import { linkHeader, paginationHeaders } from '../query/links.ts'
 import { parseQuery } from '../query/parse.ts'
-import { RecordStore, UniqueViolation, type Scope } from './records.ts'
+import { RecordStore, UniqueViolation, type Scope, type Subset } from './records.ts'
 import type { Account } from '../storage/accounts.ts'
 
 /** A write on its way to the database, as the resource's rules see it. */
@@ -48,11 +48,13 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
 
     const context = (references: Map<string, Map<number, unknown>>) => ({ nodeIdDomain: config.nodeIdDomain, references })
 
-    async function list(request: FastifyRequest, reply: FastifyReply, scope?: Scope) {
+    async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
       const account = request.auth.account.id
       const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
-      const { rows, info } = await store.page(account, plan, scope)
-      const count = await store.count(account, plan, config.paginationCountCap, scope)
+      const [{ rows, info }, count] = await Promise.all([
+        store.page(account, plan, subset),
+        store.count(account, plan, config.paginationCountCap, subset),
+      ])
       const references = await store.references(account, rows, plan.fields)
       const url = `${baseUrl(request)}${request.url.split('?')[0]}`
       const link = linkHeader(url, plan, info, secretKey)
@@ -101,7 +103,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
     app.get(collectionPath, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply))
 
     for (const [name, scope] of Object.entries(rules.predefinedFilters ?? {})) {
-      app.get(`${collectionPath}/${name}`, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply, scope))
+      app.get(`${collectionPath}/${name}`, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply, { name, where: scope }))
     }
 
     app.get<{ Params: { id: string } }>(recordPath, { schema: { tags, response: { 200: recordSchema } } }, async (request) => {

@@ -1,3 +1,4 @@
+import { sql, type Kysely } from 'kysely'
 import type { Database } from './database.ts'
 import { nowSeconds } from './database.ts'
 
@@ -30,4 +31,15 @@ export async function findAccount(database: Database, id: string): Promise<Accou
 export async function countAccounts(database: Database): Promise<number> {
   const row = await database.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   return Number(row.n)
+}
+
+/** The account's change counter; it moves whenever a record of the account is written. */
+export async function accountChanges(database: Database, id: string): Promise<number> {
+  const row = await database.db.selectFrom('accounts').select('changes').where('id', '=', id).executeTakeFirst()
+  return Number(row?.changes ?? 0)
+}
+
+/** Moves the change counter; call it in the transaction of the write it stands for. */
+export async function markChanged(db: Kysely<any>, id: string): Promise<void> {
+  await db.updateTable('accounts').set({ changes: sql`changes + 1` }).where('id', '=', id).execute()
 }

@@ -4,9 +4,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
+import * as accountChanges from './migrations/002-account-changes.ts'
 
 const STEPS: Record<string, typeof initial> = {
   '001-initial': initial,
+  '002-account-changes': accountChanges,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!

@@ -9,6 +9,8 @@ export interface AccountsTable {
   id: string
   name: string
   created_at: number
+  /** Increased by every write of a record of the account: cached counts are keyed by it. */
+  changes: ColumnType<number, number | undefined, number>
 }
 
 export interface ApiTokensTable {
