@@ -27,8 +27,14 @@ export interface Config {
     hourlySeconds: number
   }
   redisUrl: string | undefined
+  /** Prefix of every Redis key, so that deployments (and tests) can share one Redis. */
+  redisKeyPrefix: string
   corsOrigins: string[]
   workers: number
+  /** Longest a request may take, headers and body included. */
+  requestTimeoutSeconds: number
+  /** How long a shutdown waits for requests in flight before it closes their connections. */
+  shutdownTimeoutSeconds: number
 }
 
 type Env = Record<string, string | undefined>
@@ -40,6 +46,9 @@ export function loadConfig(env: Env = process.env): Config {
   const workers = integer(env, 'WORKERS', 1, 1, 256)
   const databaseUrl = optional(env, 'DATABASE_URL', parseDatabaseUrl) ?? 'sqlite:data/app-offerings.db'
   const redisUrl = optional(env, 'REDIS_URL', parseRedisUrl)
+  // Several processes share one database and one set of rate-limit counters, or none at all.
+  if (workers > 1 && !databaseUrl.startsWith('postgres')) throw new ConfigError('WORKERS', 'more than one worker needs PostgreSQL (DATABASE_URL=postgres://...)')
+  if (workers > 1 && !redisUrl) throw new ConfigError('WORKERS', 'more than one worker needs REDIS_URL, so that they share one rate limit')
   return {
     databaseUrl,
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -69,8 +78,14 @@ export function loadConfig(env: Env = process.env): Config {
       hourlySeconds: integer(env, 'RATE_LIMIT_HOURLY_SECONDS', 3600, 1, 86_400),
     },
     redisUrl,
+    redisKeyPrefix: optional(env, 'REDIS_KEY_PREFIX', (v) => {
+      if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(v)) throw new Error('must be 1 to 64 letters, digits or ":_.-"')
+      return v
+    }) ?? 'app-offerings:',
     corsOrigins: optional(env, 'CORS_ORIGINS', parseOrigins) ?? [],
     workers,
+    requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 30, 1, 3600),
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
   }
 }
 

@@ -1,7 +1,10 @@
 // Bearer tokens and the working account (conventions.md §1). Runs first on every /v1 route:
-// 401 for a missing or unknown token, 403 for an account header naming another account.
+// 401 for a missing or unknown token, 403 for an account header naming another account, and
+// 429 for an address that keeps failing to authenticate.
+import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Errors } from './errors.ts'
+import { secondsUntil } from './rate-limit.ts'
 import { findTokenByHash, hashToken, touchToken, type TokenRecord } from '../storage/tokens.ts'
 import { nowSeconds } from '../storage/database.ts'
 
@@ -10,9 +13,12 @@ const CACHE_MS = 2000
 const CACHE_ENTRIES = 10_000
 const TOUCH_EVERY_SECONDS = 60
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]{16,256}=*) *$/
+// After this many failures from one address in a minute, its failures answer 429 until the minute is over.
+const FAILURES_ALLOWED = 20
+const FAILURE_WINDOW_SECONDS = 60
 
-export function authentication(app: FastifyInstance): void {
-  const { database } = app.services
+export const authentication = fp(async (app: FastifyInstance) => {
+  const { database, config } = app.services
   const cache = new Map<string, { token: TokenRecord | undefined; until: number }>()
   const touched = new Map<number, number>()
 
@@ -33,19 +39,26 @@ export function authentication(app: FastifyInstance): void {
     touchToken(database, token.id, now).catch((error) => request.log.warn({ err: error }, 'could not record token use'))
   }
 
+  async function refuse(request: FastifyRequest): Promise<never> {
+    if (config.rateLimit.enabled) {
+      const [failures] = await app.counters.hit(`auth-failures:${request.ip}`, [FAILURE_WINDOW_SECONDS])
+      if (failures.count > FAILURES_ALLOWED) throw Errors.tooManyRequests(secondsUntil(failures.resetAt))
+    }
+    throw Errors.unauthorized()
+  }
+
   app.decorateRequest('auth', null as never)
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public) return
     const match = BEARER.exec(request.headers.authorization ?? '')
-    if (!match) throw Errors.unauthorized()
-    const token = await lookup(hashToken(match[1]))
-    if (!token) throw Errors.unauthorized()
+    const token = match ? await lookup(hashToken(match[1])) : undefined
+    if (!token) return refuse(request)
     const named = header(request, 'x-xurrent-account') ?? header(request, 'x-4me-account')
     if (named !== undefined && named !== token.accountId) throw Errors.forbidden()
     request.auth = { tokenId: token.id, scope: token.scope, account: { id: token.accountId, name: token.accountName } }
     touch(request, token)
   })
-}
+}, { name: 'authentication', dependencies: ['counters'] })
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name]

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts'
 import type { Database } from '../storage/database.ts'
 import type { Account } from '../storage/accounts.ts'
 import type { Scope } from '../storage/tokens.ts'
+import type { Counters } from '../platform/counters.ts'
 
 export interface Services {
   config: Config
@@ -21,6 +22,8 @@ export interface Auth {
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services
+    /** Rate-limit counters (see http/rate-limit.ts). */
+    counters: Counters
   }
   interface FastifyRequest {
     auth: Auth
@@ -28,5 +31,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Answered without a token (GET /v1, the OpenAPI document). */
     public?: boolean
+    /** Authenticated but not counted against the rate limit (GET /v1/rate_limit). */
+    uncounted?: boolean
   }
 }

@@ -1,7 +1,6 @@
 // The routes every resource shares, made from its catalogue and its rules: the collection and its
 // predefined filters, one record, create, update, and 405 for what the resource does not allow.
 import type { FastifyInstance, FastifyReply, FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import { readBody, requireFields, type BodyResult, type Mode } from '../catalogue/body.ts'
 import { parseRecordId } from '../catalogue/node-id.ts'
 import { render, type Resource, type Row } from '../catalogue/resource.ts'
@@ -9,9 +8,11 @@ import { Messages } from '../catalogue/types.ts'
 import { requireWrite } from '../http/auth.ts'
 import { jsonObject } from '../http/body.ts'
 import { Errors, type FieldError } from '../http/errors.ts'
+import { expectedVersion, notModified, tag } from '../http/etag.ts'
 import { baseUrl, rawQuery } from '../http/urls.ts'
 import { linkHeader, paginationHeaders } from '../query/links.ts'
 import { parseQuery } from '../query/parse.ts'
+import { routeSchemas } from './schemas.ts'
 import { RecordStore, UniqueViolation, type Scope, type Subset } from './records.ts'
 import type { Account } from '../storage/accounts.ts'
 
@@ -42,9 +43,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
     const store = new RecordStore(database, resource)
     const collectionPath = `/${resource.name}`
     const recordPath = `/${resource.name}/:id`
-    const recordSchema = resource.recordSchema
-    const listSchema = Type.Array(Type.Partial(recordSchema))
-    const tags = [resource.name]
+    const schemas = routeSchemas(resource)
 
     const context = (references: Map<string, Map<number, unknown>>) => ({ nodeIdDomain: config.nodeIdDomain, references })
 
@@ -100,17 +99,20 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
 
     const uniqueViolation = () => (rules.unique ? Errors.validationFailed([rules.unique]) : Errors.conflict())
 
-    app.get(collectionPath, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply))
+    app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
 
     for (const [name, scope] of Object.entries(rules.predefinedFilters ?? {})) {
-      app.get(`${collectionPath}/${name}`, { schema: { tags, response: { 200: listSchema } } }, (request, reply) => list(request, reply, { name, where: scope }))
+      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, { name, where: scope }))
     }
 
-    app.get<{ Params: { id: string } }>(recordPath, { schema: { tags, response: { 200: recordSchema } } }, async (request) => {
-      return present(request, await load(request))
+    app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {
+      const row = await load(request)
+      tag(reply, row)
+      if (notModified(request, row)) return reply.code(304).send()
+      return present(request, row)
     })
 
-    app.post(collectionPath, { schema: { tags, response: { 201: recordSchema } } }, async (request, reply) => {
+    app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
       requireWrite(request)
       const columns = await prepare(request, 'create')
       let id: number
@@ -122,26 +124,31 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       }
       const row = await store.find(request.auth.account.id, id)
       reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${id}`)
+      tag(reply, row!)
       return present(request, row!)
     })
 
-    const update = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       const existing = await load(request)
       requireWrite(request)
+      const expected = expectedVersion(request, existing)
       const columns = await prepare(request, 'update', existing)
       const id = Number(existing.id)
       if (Object.keys(columns).length > 0) {
         try {
-          if (!(await store.update(request.auth.account.id, id, columns))) throw Errors.notFound()
+          // With If-Match the update applies only to the version the client saw: atomic, no lost update.
+          if (!(await store.update(request.auth.account.id, id, columns, expected))) throw expected === undefined ? Errors.notFound() : Errors.conflict()
         } catch (error) {
           if (error instanceof UniqueViolation) throw uniqueViolation()
           throw error
         }
       }
-      return present(request, (await store.find(request.auth.account.id, id))!)
+      const row = (await store.find(request.auth.account.id, id))!
+      tag(reply, row)
+      return present(request, row)
     }
-    app.patch(recordPath, { schema: { tags, response: { 200: recordSchema } } }, update)
-    app.put(recordPath, { schema: { tags, response: { 200: recordSchema } } }, update)
+    app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
+    app.put(recordPath, { schema: schemas.update('PUT') }, update)
 
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
     refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])

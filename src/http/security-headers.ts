@@ -1,0 +1,19 @@
+// The headers every /v1 answer carries (conventions.md §10): nothing is cached, nothing is
+// sniffed, and a browser runs nothing from an API answer.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+
+const V1_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'",
+}
+
+export const securityHeaders = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onSend', async (request, reply) => {
+      if (request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?')) reply.headers(V1_HEADERS)
+    })
+  },
+  { name: 'security-headers' },
+)
