@@ -1,7 +1,7 @@
 // Migrations are code, one module per step, applied in order by Kysely's Migrator and recorded in
 // its table. A database that has steps this build does not know was written by a newer build:
 // the server refuses it rather than run against a schema it does not understand.
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
@@ -20,7 +20,7 @@ export class NewerDatabaseError extends Error {
   }
 }
 
-function migrator(database: Database): Migrator {
+async function migrator(database: Database): Promise<Migrator> {
   const provider: MigrationProvider = {
     async getMigrations() {
       const migrations: Record<string, Migration> = {}
@@ -30,7 +30,15 @@ function migrator(database: Database): Migrator {
       return migrations
     },
   }
-  return new Migrator({ db: database.db, provider })
+  // Unless told a schema, Kysely takes a migration table in any schema as its own: a fresh
+  // PostgreSQL schema beside one that has the table would never get its own.
+  return new Migrator({ db: database.db, provider, migrationTableSchema: await currentSchema(database) })
+}
+
+async function currentSchema(database: Database): Promise<string | undefined> {
+  if (database.engine !== 'postgres') return undefined
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.db)
+  return rows[0]?.schema ?? undefined
 }
 
 /** Names of the migrations recorded in the database, [] for a fresh one. */
@@ -53,7 +61,7 @@ function isMissingTable(error: unknown): boolean {
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const unknown = (await appliedMigrations(database)).filter((name) => !(name in STEPS))
   if (unknown.length > 0) throw new NewerDatabaseError(unknown)
-  const { error, results } = await migrator(database).migrateToLatest()
+  const { error, results } = await (await migrator(database)).migrateToLatest()
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
