@@ -77,7 +77,8 @@ function scalarText(input: unknown): string | undefined {
   return undefined
 }
 
-const textFilter: FilterRules = { lists: false, compare: false, parse: (raw) => raw }
+// A value no text can hold (NUL: PostgreSQL refuses it outright) is a malformed filter value.
+const textFilter: FilterRules = { lists: false, compare: false, parse: (raw) => (storable(raw) ? raw : undefined) }
 
 interface StringOptions {
   /** Maximum length in characters (code points). */
