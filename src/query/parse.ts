@@ -182,7 +182,9 @@ export function parseCondition(field: Field, raw: string, negatedKey: boolean): 
   else if (raw === '!') condition = { op: 'present' }
   else {
     const negated = raw.startsWith('!')
-    const body = negated ? raw.slice(1) : raw.startsWith('\\!') ? raw.slice(1) : raw
+    // `\!` is a literal `!`, also after a negation: `!\!v` is "not !v".
+    const rest = negated ? raw.slice(1) : raw
+    const body = rest.startsWith('\\!') ? rest.slice(1) : rest
     if (rules.compare && /^[<>]/.test(body)) {
       const m = RANGE.exec(body)
       if (!m || negated) throw invalid()

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqlite } from 'kysely'
 import pg from 'pg'
 import type { Schema } from './schema.ts'
 
@@ -34,12 +34,35 @@ function openSqlite(path: string): Database {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) })
   return {
     db,
     engine: 'sqlite',
     async close() {
       await db.destroy()
+    },
+  }
+}
+
+const STATEMENTS = 500
+
+/**
+ * Kysely prepares every query it runs; preparing costs more than running a small indexed query,
+ * so prepared statements are kept by their SQL. Safe because Kysely's SQLite driver runs one
+ * statement at a time on its single connection, and SQLite re-prepares after a schema change.
+ */
+function reusingStatements(sqlite: KyselySqlite): KyselySqlite {
+  const statements = new Map<string, ReturnType<KyselySqlite['prepare']>>()
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let statement = statements.get(sql)
+      if (!statement) {
+        statement = sqlite.prepare(sql)
+        if (statements.size >= STATEMENTS) statements.clear()
+        statements.set(sql, statement)
+      }
+      return statement
     },
   }
 }
