@@ -1,0 +1,130 @@
+// Bounded, reused counting (conventions.md §3): exact up to PAGINATION_COUNT_CAP, the cap and
+// X-Pagination-Throttled above it, and a count reused until a write changes the account.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Kysely } from 'kysely'
+import pino from 'pino'
+import { buildApp } from '../../src/app.ts'
+import { engines } from '../support/stores.ts'
+import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { serviceInstance, validOffering } from '../support/offerings.ts'
+import { offering, pagination, walk } from '../support/collections.ts'
+
+/** A record written straight into the table, as no API write would: it leaves the change counter alone. */
+async function insertBehindTheApi(db: Kysely<any>, account: TestAccount, serviceInstanceId: number, name: string): Promise<void> {
+  const now = Math.floor(Date.now() / 1000)
+  await db
+    .insertInto('app_offerings')
+    .values({
+      account_id: account.id,
+      reference: `${account.id}_${name}`,
+      name,
+      service_instance_id: serviceInstanceId,
+      policy_jwt_alg: 'rs256',
+      webhook_uri_template: 'https://hooks.example.com/x',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute()
+}
+
+const total = async (account: TestAccount, path = '/v1/app_offerings') => {
+  const res = await account.call('GET', path)
+  assert.equal(res.statusCode, 200, res.body)
+  return pagination(res)
+}
+
+for (const engine of engines) {
+  describe(`collections: counting above the cap (${engine})`, () => {
+    const h = useHarness(engine, { PAGINATION_COUNT_CAP: '5' })
+
+    it('counts exactly up to the cap, then reports the cap with X-Pagination-Throttled', async () => {
+      const account = await h().account()
+      const si = await serviceInstance(account)
+      for (let i = 0; i < 5; i++) await offering(account, si, { name: `N${i}` })
+      const exact = await account.call('GET', '/v1/app_offerings?per_page=2')
+      assert.deepEqual(pagination(exact), { perPage: 2, currentPage: 1, totalPages: 3, totalEntries: 5, throttled: false })
+      assert.equal(exact.headers['x-pagination-throttled'], undefined)
+      for (let i = 5; i < 8; i++) await offering(account, si, { name: `N${i}` })
+      const capped = await account.call('GET', '/v1/app_offerings?per_page=2')
+      assert.deepEqual(pagination(capped), { perPage: 2, currentPage: 1, totalPages: 3, totalEntries: 5, throttled: true })
+      assert.equal(capped.headers['x-pagination-throttled'], 'true')
+      // Every record is still reachable along the links, past the counted pages.
+      assert.equal((await walk(account, '/v1/app_offerings?per_page=2', 'next')).ids.length, 8)
+      // A filter that matches fewer is exact again.
+      assert.deepEqual(await total(account, '/v1/app_offerings?name=N1'), { perPage: 20, currentPage: 1, totalPages: 1, totalEntries: 1, throttled: false })
+      assert.equal((await total(account, '/v1/app_offerings?name=!N1')).throttled, true)
+    })
+  })
+
+  describe(`collections: reusing counts (${engine})`, () => {
+    const h = useHarness(engine)
+
+    it('reuses a count for repeated lists and page walks until a write through the API', async () => {
+      const account = await h().account()
+      const si = await serviceInstance(account)
+      const db = h().database.db as Kysely<any>
+      for (let i = 0; i < 6; i++) await offering(account, si, { name: `N${i}` })
+      assert.equal((await total(account)).totalEntries, 6)
+      assert.equal((await total(account, '/v1/app_offerings?name=!N0')).totalEntries, 5)
+
+      // A row the API did not write is not counted while the cached counts hold...
+      await insertBehindTheApi(db, account, si, 'hidden')
+      assert.equal((await total(account)).totalEntries, 6)
+      assert.equal((await total(account, '/v1/app_offerings?name=!N0')).totalEntries, 5)
+      const walked = await walk(account, '/v1/app_offerings?per_page=2', 'next')
+      assert.equal(walked.ids.length, 7, 'the page itself is always read fresh')
+      for (const page of walked.pages) assert.equal(pagination(await account.call('GET', page.url)).totalEntries, 6)
+
+      // ...and any write of the account (a create, an update, another resource) makes them stale.
+      await offering(account, si, { name: 'N6' })
+      assert.equal((await total(account)).totalEntries, 8)
+      await insertBehindTheApi(db, account, si, 'hidden2')
+      assert.equal((await total(account)).totalEntries, 8)
+      const first = (await account.call('GET', '/v1/app_offerings?per_page=1')).json()[0]
+      assert.equal((await account.call('PATCH', `/v1/app_offerings/${first.id}`, { name: 'renamed' })).statusCode, 200)
+      assert.equal((await total(account)).totalEntries, 9)
+      await insertBehindTheApi(db, account, si, 'hidden3')
+      await serviceInstance(account, 'Another')
+      assert.equal((await total(account)).totalEntries, 10)
+    })
+
+    it('keeps counts of different filters, subsets and accounts apart', async () => {
+      const a = await h().account()
+      const b = await h().account()
+      const si = await serviceInstance(a)
+      await offering(a, si, { name: 'one' })
+      await offering(a, si, { name: 'two' })
+      assert.equal((await total(a)).totalEntries, 2)
+      assert.equal((await total(a, '/v1/app_offerings?name=one')).totalEntries, 1)
+      assert.equal((await total(a, '/v1/app_offerings?name=!one')).totalEntries, 1)
+      assert.equal((await total(a, '/v1/app_offerings?name!=two')).totalEntries, 1)
+      assert.equal((await total(a, '/v1/app_offerings?name=three')).totalEntries, 0)
+      assert.equal((await total(a, '/v1/app_offerings/latest_internal?name=one')).totalEntries, 1)
+      assert.equal((await total(b)).totalEntries, 0)
+      assert.equal((await total(b, '/v1/service_instances')).totalEntries, 0)
+      assert.equal((await total(a, '/v1/service_instances')).totalEntries, 1)
+      assert.equal((await total(a, '/v1/service_instances/inactive')).totalEntries, 0)
+    })
+
+    it('makes a count stale in every server process sharing the database', async () => {
+      // A second app over its own connection to the same database stands for another process.
+      const second = h().store.open()
+      const other = await buildApp({ config: h().config, database: second, secretKey: h().config.secretKey! }, pino({ level: 'silent' }))
+      try {
+        const account = await h().account()
+        const si = await serviceInstance(account)
+        await offering(account, si, { name: 'first' })
+        const viaOther = async () =>
+          pagination(await request(other, 'GET', '/v1/app_offerings', undefined, { authorization: `Bearer ${account.token}` })).totalEntries
+        assert.equal(await viaOther(), 1)
+        const created = await account.call('POST', '/v1/app_offerings', validOffering(si, { name: 'second' }))
+        assert.equal(created.statusCode, 201)
+        assert.equal(await viaOther(), 2)
+      } finally {
+        await other.close()
+        await second.close()
+      }
+    })
+  })
+}
