@@ -1,10 +1,5 @@
 // The `app-offerings` command: one module per command group under cli/.
 import { ConfigError } from './config.ts'
-import { accountsCommand } from './cli/accounts.ts'
-import { migrateCommand } from './cli/migrate.ts'
-import { seedCommand } from './cli/seed.ts'
-import { serveCommand } from './cli/serve.ts'
-import { tokensCommand } from './cli/tokens.ts'
 import { UsageError } from './cli/args.ts'
 
 const USAGE = `usage: app-offerings <command>
@@ -21,23 +16,26 @@ const USAGE = `usage: app-offerings <command>
 
 Settings come from the environment (DATABASE_URL, PORT, HOST, ...): see the README.`
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  accounts: accountsCommand,
-  tokens: tokensCommand,
-  seed: seedCommand,
+type Command = (args: string[]) => Promise<number>
+
+// Loaded on use: only `serve` needs the HTTP stack, and the other commands start a second sooner.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve.ts')).serveCommand,
+  migrate: async () => (await import('./cli/migrate.ts')).migrateCommand,
+  accounts: async () => (await import('./cli/accounts.ts')).accountsCommand,
+  tokens: async () => (await import('./cli/tokens.ts')).tokensCommand,
+  seed: async () => (await import('./cli/seed.ts')).seedCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
-  const command = name ? COMMANDS[name] : undefined
-  if (!command) {
+  const load = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+  if (!load) {
     process.stderr.write(`${USAGE}\n`)
     return name === undefined || name === 'help' || name === '--help' ? 0 : 2
   }
   try {
-    return await command(rest)
+    return await (await load())(rest)
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`app-offerings: ${error.message}\n`)

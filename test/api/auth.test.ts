@@ -66,7 +66,8 @@ for (const engine of engines) {
 
     it('works in the own account without a header, with X-4me-Account and with x-xurrent-account', async () => {
       const account = await h().account()
-      for (const headers of [{}, { 'X-4me-Account': account.id }, { 'x-xurrent-account': account.id }, { 'X-XURRENT-ACCOUNT': account.id }]) {
+      const variants: Array<Record<string, string>> = [{}, { 'X-4me-Account': account.id }, { 'x-xurrent-account': account.id }, { 'X-XURRENT-ACCOUNT': account.id }]
+      for (const headers of variants) {
         const res = await account.call('GET', '/v1/app_offerings', undefined, headers)
         assert.equal(res.statusCode, 200, JSON.stringify(headers))
       }

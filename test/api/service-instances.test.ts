@@ -64,10 +64,10 @@ for (const engine of engines) {
 
     it('PATCH and PUT change only what they are given; the source is kept', async () => {
       const account = await h().account()
-      const created = (await account.call('POST', '/v1/service_instances', { name: 'Mail', sourceID: 'm-1' }, { 'x-4me-source': 'importer' })).json()
+      const created: Record<string, unknown> = (await account.call('POST', '/v1/service_instances', { name: 'Mail', sourceID: 'm-1' }, { 'x-4me-source': 'importer' })).json()
       const patched = await account.call('PATCH', `/v1/service_instances/${created.id}`, { status: 'discontinued' }, { 'x-4me-source': 'other' })
       assert.equal(patched.statusCode, 200)
-      assert.deepEqual({ ...patched.json(), updated_at: created.updated_at }, { ...created, status: 'discontinued' })
+      assert.deepEqual({ ...(patched.json() as Record<string, unknown>), updated_at: created.updated_at }, { ...created, status: 'discontinued' })
       const put = await account.call('PUT', `/v1/service_instances/${created.nodeID}`, { name: 'Email' })
       assert.equal(put.json().name, 'Email')
       assert.equal(put.json().status, 'discontinued')
