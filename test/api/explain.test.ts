@@ -1,0 +1,129 @@
+// PostgreSQL only: the statements a collection page runs are planned on the account-leading
+// indexes, never as a scan of the whole app_offerings table. The statements are the ones the
+// record store really issues (captured from Kysely), explained with their bound values.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely'
+import pg from 'pg'
+import { seed } from '../../src/cli/seed.ts'
+import { appOfferings } from '../../src/resources/app-offerings/fields.ts'
+import { appOfferingRules } from '../../src/resources/app-offerings/rules.ts'
+import { RecordStore, type Subset } from '../../src/resources/records.ts'
+import { encodeCursor } from '../../src/query/cursor.ts'
+import { parseQuery } from '../../src/query/parse.ts'
+import { createAccount } from '../../src/storage/accounts.ts'
+import type { Database } from '../../src/storage/database.ts'
+import { engines } from '../support/stores.ts'
+import { uniqueId, useHarness } from '../support/harness.ts'
+
+const SECRET = 'explain-test-secret-0123456789abcdef'
+const MINE = 4_000
+const OTHERS = 15
+const THEIRS = 1_000
+
+if (engines.includes('postgres')) {
+  describe('collections: query plans (postgres)', () => {
+    const h = useHarness('postgres')
+    let account: string
+    let captured: CompiledQuery[] = []
+    let explainer: Kysely<any>
+
+    before(async () => {
+      const database = h().database
+      account = uniqueId('big')
+      await createAccount(database, account, 'Big')
+      await seed(database, { account, offerings: MINE })
+      for (let i = 0; i < OTHERS; i++) {
+        const other = uniqueId('small')
+        await createAccount(database, other, 'Small')
+        await seed(database, { account: other, offerings: THEIRS })
+      }
+      const db = database.db as Kysely<any>
+      await sql`vacuum analyze app_offerings`.execute(db)
+      // The store under test, over a Kysely that records every statement it runs.
+      explainer = new Kysely({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: h().store.url, max: 2 }) }),
+        log: (event) => {
+          if (event.level === 'query') captured.push(event.query)
+        },
+      })
+    })
+
+    after(async () => {
+      await explainer?.destroy()
+    })
+
+    /** The plans of the statements one list request runs. */
+    async function plans(query: string, subset?: Subset): Promise<string[]> {
+      const plan = parseQuery(appOfferings, query, { cursorSecret: SECRET })
+      // A new store each time, so that no count comes from its cache.
+      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings)
+      captured = []
+      await store.page(account, plan, subset)
+      await store.count(account, plan, 100_000, subset)
+      const statements = captured.filter((q) => /from "app_offerings"/.test(q.sql))
+      assert.equal(statements.length, 2, 'a page and a count')
+      const out: string[] = []
+      for (const statement of statements) {
+        const result = await sql`explain ${sql.raw(statement.sql.replace(/\$(\d+)/g, (_, n) => literal(statement.parameters[Number(n) - 1])))}`.execute(explainer)
+        out.push((result.rows as Array<Record<string, string>>).map((row) => row['QUERY PLAN']).join('\n'))
+      }
+      return out
+    }
+
+    function assertIndexed(planText: string, label: string): void {
+      assert.doesNotMatch(planText, /Seq Scan on app_offerings/, `${label}\n${planText}`)
+      assert.match(planText, /Index (Only )?Scan( Backward)? using app_offerings_account_\w+|Bitmap Index Scan on app_offerings_account_\w+/, `${label}\n${planText}`)
+      assert.match(planText, /Index Cond: \(+account_id = /, `${label}: the account leads the index condition\n${planText}`)
+    }
+
+    const latestInternal: Subset = { name: 'latest_internal', where: appOfferingRules.predefinedFilters!.latest_internal }
+
+    it('lists the default page on the account and name index', async () => {
+      const [page, count] = await plans('')
+      assertIndexed(page, 'default page')
+      assert.match(page, /app_offerings_account_name_id/)
+      assert.doesNotMatch(page, /Sort Key/, `the index gives the order\n${page}`)
+      assertIndexed(count, 'default count')
+    })
+
+    it('filters and sorts on indexes', async () => {
+      // (An id range sorted by id may rightly be planned on the primary key: it is one too.)
+      for (const query of ['disabled=true&sort=-created_at', 'created_at=>2024-01-01&sort=-created_at', 'sourceID=!&sort=sourceID', 'name=Swift&sort=-name', 'reference=x', 'updated_at=<2030-01-01&sort=updated_at,name']) {
+        const [page, count] = await plans(query)
+        assertIndexed(page, query)
+        assertIndexed(count, `${query} (count)`)
+      }
+    })
+
+    it('reads a deep keyset page by an index range, like the first', async () => {
+      const boundary = await (h().database.db as Kysely<any>)
+        .selectFrom('app_offerings')
+        .select(['name', 'id'])
+        .where('account_id', '=', account)
+        .orderBy('name')
+        .orderBy('id')
+        .offset(MINE - 100)
+        .limit(1)
+        .executeTakeFirstOrThrow()
+      const cursor = encodeCursor(SECRET, { sort: 'name,id', values: [boundary.name, Number(boundary.id)], page: MINE / 20 })
+      for (const direction of ['search_after', 'search_before']) {
+        const [page] = await plans(`${direction}=${cursor}`)
+        assertIndexed(page, direction)
+        assert.match(page, /Index Cond: \(\(account_id = .*\) AND \(name [<>]= /, `${direction}: the keyset bounds the index range\n${page}`)
+      }
+    })
+
+    it('serves a predefined filter on an index', async () => {
+      const [page, count] = await plans('disabled=false', latestInternal)
+      assertIndexed(page, 'latest_internal')
+      assertIndexed(count, 'latest_internal (count)')
+    })
+  })
+}
+
+/** A SQL literal for EXPLAIN (parameters here are plain strings and numbers). */
+function literal(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  return `'${String(value).replaceAll("'", "''")}'`
+}
