@@ -25,6 +25,8 @@ export const openapi = fp(
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A personal access token (app-offerings tokens create)' } } },
         security: [{ bearerAuth: [] }],
       },
+      // `GET /v1` is also routed as `/v1/`; the document names it as the spec does.
+      transform: ({ schema, url }) => ({ schema, url: url.length > 1 ? url.replace(/\/$/, '') : url }),
     })
 
     let page: string | undefined
