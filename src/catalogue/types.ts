@@ -56,12 +56,9 @@ const isScalar = (v: unknown): v is string | number | boolean => typeof v === 's
 
 /** Unicode code points, which is what a character limit counts. */
 export function codePoints(text: string): number {
+  // A string iterates by code point; an unpaired surrogate counts as one.
   let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) i++
-    n++
-  }
+  for (const _ of text) n++
   return n
 }
 
