@@ -31,6 +31,9 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeoutSeconds * 1000,
+    // Node enforces both timeouts only when it sweeps its connections (every 30 s by default):
+    // sweep often enough that a slow client is cut soon after its time is up.
+    http: { connectionsCheckingInterval: Math.min(config.requestTimeoutSeconds, 5) * 1000 },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']

@@ -188,3 +188,137 @@ for (const engine of engines) {
     })
   })
 }
+
+/** Writes `chunks` to a raw socket (pausing `gapMs` between them) and reads until the server closes it. */
+function raw(port: number, chunks: (string | Buffer)[], gapMs = 0): Promise<{ response: string; sent: number }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let response = ''
+    let sent = 0
+    let done = false
+    socket.setEncoding('latin1')
+    socket.on('data', (data: string) => (response += data))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      done = true
+      resolve({ response, sent })
+    })
+    socket.on('connect', async () => {
+      for (const chunk of chunks) {
+        if (done) return
+        socket.write(chunk)
+        sent++
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs))
+      }
+    })
+  })
+}
+
+/** Resident memory of a process, in MiB (Linux). */
+function residentMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match![1]) / 1024
+}
+
+for (const engine of engines) {
+  describe(`hostile clients on the wire (${engine})`, () => {
+    let store: TestStore
+    let server: ServerProcess
+    let tenant: Tenant
+    let client: Client
+    let port: number
+
+    before(async () => {
+      store = await freshStore(engine)
+      ;[tenant] = await provision(store, 1)
+      // A short request timeout, so that slow clients are cut within the test's patience.
+      server = await spawnServer(store.url, { REQUEST_TIMEOUT: '2', BODY_LIMIT: '1mb' })
+      port = Number(new URL(server.origin).port)
+      client = new Client(server.origin, tenant.token, 4)
+    })
+    after(async () => {
+      await client?.close()
+      await server?.stop()
+      await store?.drop()
+    })
+
+    const stillServing = async () => {
+      const res = await client.call('GET', '/v1/app_offerings')
+      assert.equal(res.status, 200, res.text)
+    }
+
+    it('refuses malformed requests and headers with a 4xx and closes the connection', async () => {
+      const auth = `Authorization: Bearer ${tenant.token}\r\n`
+      const requests = [
+        'GET /v1 HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n',
+        'GET /v1 HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n',
+        'GET /v1 HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n',
+        `POST /v1/app_offerings HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}`,
+        `POST /v1/app_offerings HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        `POST /v1/app_offerings HTTP/1.1\r\nHost: x\r\n${auth}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+        'G@T /v1 HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /v1 HTTP/9.9\r\nHost: x\r\n\r\n',
+        `GET /v1 HTTP/1.1\r\nHost: x\r\nX-Huge: ${'a'.repeat(20_000)}\r\n\r\n`,
+        `GET /v1 HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-${i}: y`).join('\r\n')}\r\n\r\n`,
+        `GET /v1/app_offerings/${'9'.repeat(300)} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`,
+      ]
+      for (const request of requests) {
+        // A request the server could serve would keep the connection open: ask it to close.
+        const { response } = await raw(port, [request.replace('Host: x\r\n', 'Host: x\r\nConnection: close\r\n')])
+        assert.match(response, /^HTTP\/1\.[01] 4\d\d /, JSON.stringify(request.slice(0, 80)))
+        assert.doesNotMatch(response, /^HTTP\/1\.[01] 5/)
+      }
+      await stillServing()
+    })
+
+    it('answers an oversized body with 413 and the spec body, in bounded memory', async () => {
+      const record = (await client.call('POST', '/v1/service_instances', { name: 'Big' })).json()
+      const body = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })
+      const declared = await client.call('PATCH', `/v1/service_instances/${record.id}`, body)
+      assert.equal(declared.status, 413)
+      assert.deepEqual(declared.json(), { message: 'Payload Too Large' })
+
+      // Chunked bodies with no length announced, far beyond the limit, several at once.
+      const rssBefore = residentMiB(server.child.pid!)
+      const chunk = Buffer.alloc(256 * 1024, 'a')
+      const huge = async () => {
+        const { response } = await raw(port, [
+          `PATCH /v1/service_instances/${record.id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tenant.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+          ...Array.from({ length: 128 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])),
+        ])
+        return response
+      }
+      const answers = await Promise.all(Array.from({ length: 8 }, huge))
+      for (const response of answers) {
+        if (response === '') continue // cut before the answer could be read: allowed once the bound is passed
+        assert.match(response, /^HTTP\/1\.1 413 /)
+        assert.match(response, /\{"message":"Payload Too Large"\}/)
+      }
+      assert.ok(answers.some((r) => r !== ''), 'no client could read a 413')
+      // 8 x 32 MiB were sent; keeping them would take 256 MiB.
+      const grown = residentMiB(server.child.pid!) - rssBefore
+      assert.ok(grown < 96, `resident memory grew by ${grown.toFixed(0)} MiB`)
+      assert.equal((await client.call('GET', `/v1/service_instances/${record.id}`)).json().name, 'Big')
+      await stillServing()
+    })
+
+    it('cuts clients that trickle their headers or their body, and serves others meanwhile', async () => {
+      const head = `POST /v1/service_instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tenant.token}\r\n`
+      // Each would take 10 minutes to finish at one piece every 2 seconds.
+      const headerTricklers = Array.from({ length: 20 }, () => raw(port, [head, ...Array.from({ length: 300 }, (_, i) => `X-${i}: y\r\n`)], 2000))
+      const bodyTricklers = Array.from({ length: 20 }, () =>
+        raw(port, [`${head}Content-Type: application/json\r\nContent-Length: 400\r\n\r\n{"name":"`, ...Array.from({ length: 300 }, () => 'a')], 2000),
+      )
+      await stillServing()
+      const cut = await Promise.all([...headerTricklers, ...bodyTricklers])
+      for (const { response, sent } of cut) {
+        assert.ok(sent < 300, 'the server waited for the whole trickle')
+        // Node answers a slow request 408 when it can; never with a success or a 5xx.
+        assert.match(response, /^$|^HTTP\/1\.1 408 /)
+      }
+      await stillServing()
+      const list = (await client.call('GET', '/v1/service_instances?name=aaa')).json()
+      assert.deepEqual(list, [])
+    })
+  })
+}
