@@ -93,6 +93,8 @@ function cases(): Case[] {
     // picture_uri: http(s) up to 2048 characters, or a data: URL image up to 2 MiB decoded
     ['picture_uri', padTo('https://cdn.example.com/', 2048), same(padTo('https://cdn.example.com/', 2048))],
     ['picture_uri', padTo('https://cdn.example.com/', 2049), bad('is invalid')],
+    ['picture_uri', padTo('https://cdn.example.com/', 2048, ASTRAL), same(padTo('https://cdn.example.com/', 2048, ASTRAL))],
+    ['picture_uri', padTo('https://cdn.example.com/', 2049, ASTRAL), bad('is invalid')],
     ['picture_uri', 'http://cdn.example.com/logo.png', same('http://cdn.example.com/logo.png')],
     ['picture_uri', 'ftp://cdn.example.com/logo.png', bad('is invalid')],
     ['picture_uri', 'logo.png', bad('is invalid')],

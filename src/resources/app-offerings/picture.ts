@@ -1,6 +1,6 @@
 // picture_uri: an http(s) URL of at most 2,048 characters, or a data: URL of a JPG, GIF, WEBP,
 // PNG or SVG image of at most 2 MiB once decoded.
-import { isHttpUrl } from '../../catalogue/types.ts'
+import { codePoints, isHttpUrl } from '../../catalogue/types.ts'
 
 const MAX_URL = 2048
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -14,5 +14,5 @@ export function isPictureUri(value: string): boolean {
     const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
     return data.length % 4 === 0 && (data.length / 4) * 3 - padding <= MAX_IMAGE_BYTES
   }
-  return value.length <= MAX_URL && isHttpUrl(value)
+  return codePoints(value) <= MAX_URL && isHttpUrl(value)
 }
