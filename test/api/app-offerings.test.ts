@@ -76,5 +76,24 @@ for (const engine of engines) {
       assert.equal(second.statusCode, 422)
       assert.deepEqual(second.json(), { message: 'Validation Failed', errors: [['reference', 'has already been taken']] })
     })
+
+    it('lists the working account\'s offerings, 20 by name, with the collection fields', async () => {
+      const account = await h().account()
+      const other = await h().account()
+      const si = await serviceInstance(account)
+      await other.call('POST', '/v1/app_offerings', validOffering(await serviceInstance(other), { name: 'Aardvark of another account' }))
+      const names = Array.from({ length: 25 }, (_, i) => `Offering ${String.fromCharCode(90 - i)}`)
+      for (const name of names) assert.equal((await account.call('POST', '/v1/app_offerings', validOffering(si, { name }))).statusCode, 201)
+      const res = await account.call('GET', '/v1/app_offerings')
+      assert.equal(res.statusCode, 200)
+      const list = res.json()
+      assert.deepEqual(list.map((r: { name: string }) => r.name), [...names].sort().slice(0, 20))
+      assert.deepEqual(Object.keys(list[0]).sort(), [
+        'created_at', 'id', 'name', 'nodeID', 'policy_jwt_alg', 'policy_jwt_audience', 'policy_jwt_claim_expires_in',
+        'reference', 'service_instance', 'sourceID', 'updated_at', 'webhook_uri_template',
+      ])
+      assert.deepEqual(list[0].service_instance, { id: si, name: 'Mail' })
+      assert.equal(res.headers['x-pagination-total-entries'], '25')
+    })
   })
 }
