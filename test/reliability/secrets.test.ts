@@ -1,0 +1,102 @@
+// Secrets: a token exists only in the hands of whoever it was given to. The database keeps a hash
+// of it, a real server's log never shows it (used or refused), and no answer repeats it.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import type { Kysely } from 'kysely'
+import { Client, provision, spawnServer, type ServerProcess, type Tenant } from '../support/server-process.ts'
+import { engines, freshStore, type TestStore } from '../support/stores.ts'
+
+/** Every value of every table, as text. */
+async function everyRow(store: TestStore): Promise<string> {
+  const database = store.open()
+  try {
+    const db = database.db as Kysely<any>
+    const tables = await db.introspection.getTables()
+    let text = ''
+    for (const table of tables) text += JSON.stringify(await db.selectFrom(table.name).selectAll().execute())
+    return text
+  } finally {
+    await database.close()
+  }
+}
+
+for (const engine of engines) {
+  describe(`secrets (${engine})`, () => {
+    let store: TestStore
+    let server: ServerProcess
+    let tenants: Tenant[]
+    const all = () => tenants.flatMap((t) => [t.token, t.readToken, t.revokedToken])
+
+    before(async () => {
+      store = await freshStore(engine)
+      tenants = await provision(store, 2)
+      // The most talkative level: nothing may reach the log at any level.
+      server = await spawnServer(store.url, { LOG_LEVEL: 'trace', RATE_LIMIT: 'on', RATE_LIMIT_BURST: '1000' })
+    })
+    after(async () => {
+      await server?.stop()
+      await store?.drop()
+    })
+
+    it('uses tokens, has them refused and misused, and neither the answers nor the log repeat them', async () => {
+      const [owner, other] = tenants
+      const anonymous = new Client(server.origin)
+      const answers: string[] = []
+      const call = async (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const res = await anonymous.call(method, path, body, { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers })
+        answers.push(`${res.status} ${JSON.stringify(res.headers)} ${res.text}`)
+        return res
+      }
+      try {
+        assert.equal((await call(owner.token, 'POST', '/v1/service_instances', { name: 'Used' })).status, 201)
+        assert.equal((await call(owner.readToken, 'GET', '/v1/service_instances')).status, 200)
+        assert.equal((await call(owner.readToken, 'POST', '/v1/service_instances', { name: 'Refused' })).status, 403)
+        assert.equal((await call(owner.revokedToken, 'GET', '/v1/service_instances')).status, 401)
+        assert.equal((await call(`${owner.token}x`, 'GET', '/v1/service_instances')).status, 401)
+        assert.equal((await call(owner.token, 'GET', '/v1/service_instances', undefined, { 'x-4me-account': other.id })).status, 403)
+        assert.equal((await call(undefined, 'GET', '/v1/service_instances', undefined, { authorization: `Basic ${Buffer.from(`u:${owner.token}`).toString('base64')}` })).status, 401)
+        assert.equal((await call(undefined, 'GET', '/v1/service_instances', undefined, { authorization: `Token ${owner.token}` })).status, 401)
+        // Tokens where they do not belong: the query string, a path, a body.
+        assert.equal((await call(undefined, 'GET', `/v1/service_instances?access_token=${owner.token}`)).status, 401)
+        assert.equal((await call(owner.token, 'GET', `/v1/service_instances?access_token=${other.token}`)).status, 400)
+        assert.equal((await call(owner.token, 'GET', `/v1/service_instances/${other.token}`)).status, 404)
+        assert.equal((await call(owner.token, 'GET', `/v1/nowhere/${other.token}`)).status, 404)
+        assert.equal((await call(owner.token, 'PATCH', '/v1/service_instances/1', `{"name": ${JSON.stringify(other.token)}`)).status, 400)
+        assert.equal((await call(owner.token, 'GET', `/v1/service_instances?search_after=${other.token}`)).status, 400)
+      } finally {
+        await anonymous.close()
+      }
+
+      const others = all().filter((t) => t !== owner.token)
+      for (const answer of answers) {
+        for (const token of others) assert.ok(!answer.includes(token), `an answer repeats a token: ${answer.slice(0, 300)}`)
+      }
+      // Let the log drain, then read it: it has lines, and not one token in them.
+      await server.stop()
+      const log = server.output()
+      assert.match(log, /"msg":"request"/)
+      for (const token of all()) {
+        assert.ok(!log.includes(token), 'the log holds a token')
+        assert.ok(!log.includes(token.slice(3)), 'the log holds the secret part of a token')
+      }
+    })
+
+    it('stores tokens only as SHA-256 hashes', async () => {
+      const stored = await everyRow(store)
+      for (const token of all()) {
+        assert.ok(!stored.includes(token.slice(3)), 'a table holds a token')
+        assert.ok(stored.includes(createHash('sha256').update(token).digest('hex')), 'the hash is not where it should be')
+      }
+      if (engine === 'sqlite') {
+        // Not even in a free page or the write-ahead log.
+        const path = store.url.slice('sqlite:'.length)
+        for (const file of [path, `${path}-wal`].filter(existsSync)) {
+          const bytes = readFileSync(file).toString('latin1')
+          for (const token of all()) assert.ok(!bytes.includes(token.slice(3)), `${file} holds a token`)
+        }
+      }
+    })
+  })
+}
