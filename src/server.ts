@@ -1,12 +1,14 @@
 // Starting and stopping a server process: open and migrate the database, make sure a newcomer has
-// an account and a token, listen, and shut down cleanly on SIGTERM/SIGINT.
+// an account and a token, listen, and stop cleanly: no new connections, requests in flight
+// finished (for at most SHUTDOWN_TIMEOUT), then the database closed.
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
 import { countAccounts, createAccount } from './storage/accounts.ts'
 import { openDatabase, type Database } from './storage/database.ts'
-import { migrateToLatest } from './storage/migrate.ts'
+import { migrateToLatest, migrationsCurrent } from './storage/migrate.ts'
+import { underStartupLock } from './platform/startup-lock.ts'
 import { loadSecretKey } from './storage/settings.ts'
 import { createToken } from './storage/tokens.ts'
 
@@ -17,30 +19,63 @@ export interface Running {
   close(): Promise<void>
 }
 
-export async function startServer(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<Running> {
+export interface StartOptions {
+  /** A worker of `serve --workers`: the primary has migrated and bootstrapped already. */
+  prepared?: boolean
+}
+
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+  options: StartOptions = {},
+): Promise<Running> {
   const database = openDatabase(config.databaseUrl)
   try {
-    const applied = await migrateToLatest(database)
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated')
+    if (options.prepared) {
+      if (!(await migrationsCurrent(database))) throw new Error('the database is not migrated to this version')
+    } else {
+      await underStartupLock(database, () => migrate(database, logger))
+    }
     const secretKey = await loadSecretKey(database, config.secretKey)
     const app = await buildApp({ config, database, secretKey }, logger)
     const address = await app.listen({ port: config.port, host: config.host })
-    const url = (config.publicUrl?.href.replace(/\/$/, '') ?? address.replace('[::1]', 'localhost')) + '/v1'
-    await bootstrap(database, url, out)
+    const url = apiUrl(config, address)
+    if (!options.prepared) await underStartupLock(database, () => bootstrap(database, url, out))
     logger.info({ url }, 'listening')
-    return {
-      app,
-      database,
-      url,
-      async close() {
-        await app.close()
-        await database.close()
-      },
-    }
+    return { app, database, url, close: () => stop(app, database, config, logger) }
   } catch (error) {
     await database.close().catch(() => {})
     throw error
   }
+}
+
+export async function migrate(database: Database, logger: Logger): Promise<void> {
+  const applied = await migrateToLatest(database)
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated')
+}
+
+/** The API's base URL as a client should use it. */
+export function apiUrl(config: Config, address = `http://${config.host}:${config.port}`): string {
+  return (config.publicUrl?.href.replace(/\/$/, '') ?? address.replace('[::1]', 'localhost')) + '/v1'
+}
+
+/**
+ * Stops accepting, lets requests in flight finish, and after SHUTDOWN_TIMEOUT closes the
+ * connections of those that have not; then closes the database.
+ */
+async function stop(app: FastifyInstance, database: Database, config: Config, logger: Logger): Promise<void> {
+  const force = setTimeout(() => {
+    logger.warn('shutdown: closing the connections of requests still in flight')
+    app.server.closeAllConnections()
+  }, config.shutdownTimeoutSeconds * 1000).unref()
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(force)
+    await database.close()
+  }
+  logger.info('stopped: requests finished, database closed')
 }
 
 /**

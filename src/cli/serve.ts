@@ -1,16 +1,22 @@
+import cluster from 'node:cluster'
 import { loadConfig } from '../config.ts'
 import { createLogger } from '../logger.ts'
+import { runPrimary } from '../platform/workers.ts'
 import { startServer } from '../server.ts'
-import { parse, UsageError } from './args.ts'
+import { parse } from './args.ts'
 
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { workers: { type: 'string' } })
   const config = loadConfig(values.workers === undefined ? process.env : { ...process.env, WORKERS: values.workers as string })
-  if (config.workers > 1) throw new UsageError('WORKERS: more than one worker needs PostgreSQL and REDIS_URL, and is not available yet')
   const logger = createLogger(config.logLevel)
-  const server = await startServer(config, logger)
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger)
+
+  const server = await startServer(config, logger, process.stdout, { prepared: cluster.isWorker })
   await new Promise<void>((resolve) => {
+    let stopping = false
     const stop = (signal: string) => {
+      if (stopping) return // Ctrl-C reaches a worker from the terminal and from its primary
+      stopping = true
       logger.info({ signal }, 'shutting down')
       server.close().then(resolve, (error) => {
         logger.error({ err: error }, 'shutdown failed')
@@ -20,5 +26,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
+  // A worker's channel to its primary would keep the process alive.
+  cluster.worker?.disconnect()
   return 0
 }
