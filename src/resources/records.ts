@@ -53,7 +53,9 @@ export class RecordStore {
     const paging = plan.paging
     const backwards = paging.kind === 'cursor' && paging.direction === 'before'
     const keys = orderKeys(plan.sort, backwards)
-    let query = this.matching(account, plan, subset).select(this.columns)
+    // Only what the page renders and its cursors need: fewer columns is less to read and convert.
+    const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
+    let query = this.matching(account, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
     query = query.limit(plan.perPage + 1)
