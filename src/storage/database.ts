@@ -81,8 +81,10 @@ function openPostgres(url: string, options: OpenOptions): Database {
     options: options.pgSchema ? `-c search_path=${options.pgSchema}` : undefined,
     connectionTimeoutMillis: 5000,
   })
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  // A client that loses its connection must not crash the process, idle (the pool's 'error') or
+  // checked out between two queries (its own 'error'); the pool drops it, and the query fails.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,
