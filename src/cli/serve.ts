@@ -15,7 +15,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
-      if (stopping) return // Ctrl-C reaches a worker from the terminal and from its primary
+      // A second signal (Ctrl-C reaches a worker from the terminal and from its primary) must
+      // not kill the process while it finishes its requests.
+      if (stopping) return
       stopping = true
       logger.info({ signal }, 'shutting down')
       server.close().then(resolve, (error) => {
@@ -23,8 +25,8 @@ export async function serveCommand(args: string[]): Promise<number> {
         resolve()
       })
     }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
   })
   // A worker's channel to its primary would keep the process alive.
   cluster.worker?.disconnect()

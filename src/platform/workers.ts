@@ -43,8 +43,8 @@ export async function runPrimary(config: Config, logger: Logger, out: NodeJS.Wri
       cluster.on('exit', check)
       check()
     }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
   })
   logger.info('all workers stopped')
   return 0
