@@ -1,7 +1,11 @@
-// Migrations are code, one module per step, applied in order by Kysely's Migrator and recorded in
-// its table. A database that has steps this build does not know was written by a newer build:
+// Migrations are code, one module per step, applied in order inside one transaction and recorded
+// in a table. A database that has steps this build does not know was written by a newer build:
 // the server refuses it rather than run against a schema it does not understand.
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+//
+// Not Kysely's Migrator: it looks for its table by introspecting every schema of the database,
+// which takes a table in another schema for its own and fails when another schema is dropped
+// meanwhile. Here everything happens in the connection's current schema.
+import { sql, type Kysely } from 'kysely'
 import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
@@ -20,31 +24,13 @@ export class NewerDatabaseError extends Error {
   }
 }
 
-async function migrator(database: Database): Promise<Migrator> {
-  const provider: MigrationProvider = {
-    async getMigrations() {
-      const migrations: Record<string, Migration> = {}
-      for (const [name, step] of Object.entries(STEPS)) {
-        migrations[name] = { up: (db) => step.up(db, database.engine) }
-      }
-      return migrations
-    },
-  }
-  // Unless told a schema, Kysely takes a migration table in any schema as its own: a fresh
-  // PostgreSQL schema beside one that has the table would never get its own.
-  return new Migrator({ db: database.db, provider, migrationTableSchema: await currentSchema(database) })
-}
-
-async function currentSchema(database: Database): Promise<string | undefined> {
-  if (database.engine !== 'postgres') return undefined
-  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.db)
-  return rows[0]?.schema ?? undefined
-}
+// The table name Kysely's Migrator used, so databases it migrated stay current.
+const TABLE = 'kysely_migration'
 
 /** Names of the migrations recorded in the database, [] for a fresh one. */
 export async function appliedMigrations(database: Database): Promise<string[]> {
   try {
-    const rows = await (database.db as Kysely<any>).selectFrom('kysely_migration').select('name').execute()
+    const rows = await (database.db as Kysely<any>).selectFrom(TABLE).select('name').execute()
     return rows.map((row) => row.name as string)
   } catch (error) {
     if (isMissingTable(error)) return []
@@ -59,11 +45,28 @@ function isMissingTable(error: unknown): boolean {
 
 /** Applies pending migrations; returns the names applied (none when already current). */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const unknown = (await appliedMigrations(database)).filter((name) => !(name in STEPS))
-  if (unknown.length > 0) throw new NewerDatabaseError(unknown)
-  const { error, results } = await (await migrator(database)).migrateToLatest()
-  if (error) throw error
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  return (database.db as Kysely<any>).transaction().execute(async (trx) => {
+    // One migrator per schema at a time on PostgreSQL (an advisory lock held to the commit). On
+    // SQLite a second one waits for the write lock or fails busy; either way nothing half done.
+    if (database.engine === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('app-offerings migrate ' || current_schema()))`.execute(trx)
+    await trx.schema
+      .createTable(TABLE)
+      .ifNotExists()
+      .addColumn('name', 'varchar(255)', (c) => c.notNull().primaryKey())
+      .addColumn('timestamp', 'varchar(255)', (c) => c.notNull())
+      .execute()
+    const applied = new Set((await trx.selectFrom(TABLE).select('name').execute()).map((row) => row.name as string))
+    const unknown = [...applied].filter((name) => !(name in STEPS))
+    if (unknown.length > 0) throw new NewerDatabaseError(unknown)
+    const done: string[] = []
+    for (const [name, step] of Object.entries(STEPS)) {
+      if (applied.has(name)) continue
+      await step.up(trx, database.engine)
+      await trx.insertInto(TABLE).values({ name, timestamp: new Date().toISOString() }).execute()
+      done.push(name)
+    }
+    return done
+  })
 }
 
 /** True when every known migration is applied and no unknown one is. */
