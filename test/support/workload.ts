@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto'
 import type { Database } from '../../src/storage/database.ts'
 import type { Answer, Client } from './server-process.ts'
 
+// A chain gives up after this many refusals in a row (the server is gone for good).
+const RETRIES = 40
+
 export interface Ledger {
   serviceInstanceId: number
   /** Every create sent: name -> body. */
@@ -111,7 +114,7 @@ export async function runWorkload(client: Client, serviceInstanceId: number, opt
   const runChain = async (chain: Chain) => {
     for (let step = 1; step <= options.chainLength; step++) {
       const change = { description: `step ${step} of ${chain.id}`, card_description: `card ${step}`, policy_jwt_claim_expires_in: step }
-      for (;;) {
+      for (let attempt = 1; ; attempt++) {
         chain.unanswered = change
         const answer = await send('PATCH', `/v1/app_offerings/${chain.id}`, change)
         if (answer) {
@@ -119,7 +122,7 @@ export async function runWorkload(client: Client, serviceInstanceId: number, opt
           chain.unanswered = undefined
           break
         }
-        if (!options.retryChains) return
+        if (!options.retryChains || attempt >= RETRIES) return
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
     }
