@@ -10,6 +10,8 @@ const RETRIES = 40
 
 export interface Ledger {
   serviceInstanceId: number
+  /** In every name this workload gave, so that earlier workloads' records can be told apart. */
+  tag: string
   /** Every create sent: name -> body. */
   attempted: Map<string, Record<string, unknown>>
   /** Creates answered 201: id -> the answer's body. */
@@ -70,7 +72,7 @@ export async function setUp(client: Client): Promise<number> {
  */
 export async function runWorkload(client: Client, serviceInstanceId: number, options: WorkloadOptions): Promise<Ledger> {
   const tag = options.tag ?? randomBytes(3).toString('hex')
-  const ledger: Ledger = { serviceInstanceId, attempted: new Map(), created: new Map(), chains: [], sent: 0, acknowledged: 0, refused: new Map() }
+  const ledger: Ledger = { serviceInstanceId, tag, attempted: new Map(), created: new Map(), chains: [], sent: 0, acknowledged: 0, refused: new Map() }
   let faulted = false
 
   const send = async (method: string, path: string, body: Record<string, unknown>): Promise<Answer | undefined> => {
@@ -182,6 +184,8 @@ export async function verify(client: Client, database: Database, ledger: Ledger)
   const references = new Map<string, number>()
   for (const row of rows) {
     references.set(row.reference, (references.get(row.reference) ?? 0) + 1)
+    const tag = /^(?:Chain|Crash) (\S+) \d+$/.exec(row.name)?.[1]
+    if (tag !== undefined && tag !== ledger.tag) continue // an earlier workload's
     const sent = ledger.attempted.get(row.name)
     if (!sent) {
       if (!chained.has(Number(row.id))) fail(`row ${row.id} "${row.name}" was never sent`)
