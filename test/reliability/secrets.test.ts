@@ -100,3 +100,25 @@ for (const engine of engines) {
     })
   })
 }
+
+describe('dependencies', () => {
+  const root = new URL('../../', import.meta.url)
+  const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
+  const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8'))
+
+  it('pins every dependency exactly, and the lockfile pins the whole tree', () => {
+    for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })) {
+      assert.match(String(range), /^\d+\.\d+\.\d+$/, `${name}@${range} is not an exact version`)
+      assert.equal(lock.packages[`node_modules/${name}`]?.version, range, `${name} in the lockfile`)
+    }
+    for (const [path, entry] of Object.entries<Record<string, unknown>>(lock.packages)) {
+      if (path === '' || entry.link) continue
+      assert.ok(entry.version && entry.integrity, `${path} is not pinned in the lockfile`)
+    }
+  })
+
+  it('says in docs/reliability.md why each production dependency is there', () => {
+    const doc = readFileSync(new URL('docs/reliability.md', root), 'utf8')
+    for (const name of Object.keys(manifest.dependencies)) assert.ok(doc.includes(`| \`${name}\` |`), `${name} is not in docs/reliability.md`)
+  })
+})
