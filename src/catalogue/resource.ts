@@ -7,9 +7,10 @@ export type Row = Record<string, unknown>
 
 export interface RenderContext {
   nodeIdDomain: string
-  /** Loaded targets of reference fields: field name -> target id -> rendered reference. */
-  references: Map<string, Map<number, unknown>>
 }
+
+/** The columns a query adds for a reference's target: its name and sourceID, read in the same statement. */
+export const referenceColumns = (field: { name: string }) => ({ name: `${field.name}__name`, sourceId: `${field.name}__source_id` })
 
 export interface FieldSpec {
   type: FieldType
@@ -116,15 +117,22 @@ function nullable(field: Field, schema: TSchema): TSchema {
   return Type.Union([described as TSchema, Type.Null()])
 }
 
+function renderReference(row: Row, field: Field): unknown {
+  const id = row[field.column!]
+  const target = referenceColumns(field)
+  const name = row[target.name]
+  if (id == null || name == null) return null
+  const sourceId = row[target.sourceId]
+  return sourceId ? { id: Number(id), name, sourceID: sourceId } : { id: Number(id), name }
+}
+
 /** One record as the API shows it, with the given fields (every readable field by default). */
 export function render(resource: Resource, row: Row, context: RenderContext, fields: Field[] = resource.readable): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const f of fields) {
     if (f.compute) out[f.name] = f.compute(row, context)
-    else if (f.type.kind === 'reference') {
-      const id = row[f.column!] as number | null
-      out[f.name] = id == null ? null : (context.references.get(f.name)?.get(Number(id)) ?? null)
-    } else out[f.name] = f.type.render(row[f.column!])
+    else if (f.type.kind === 'reference') out[f.name] = renderReference(row, f)
+    else out[f.name] = f.type.render(row[f.column!])
   }
   return out
 }

@@ -15,13 +15,15 @@ export const contentTypes = fp(
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       if (BODY_METHODS.has(request.method) && request.headers['content-type'] === undefined) {
         request.headers['content-type'] = 'application/json'
       }
+      done()
     })
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
+      done()
       const raw = request.raw
       if (reply.statusCode !== 413 || raw.complete || raw.destroyed) return
       let discarded = 0

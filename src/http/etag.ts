@@ -18,6 +18,7 @@ export function tag(reply: FastifyReply, row: Versioned): void {
 
 /** The entity tags of a list header, without their weak prefixes ('*' as is). */
 function tags(value: string | string[] | undefined): string[] {
+  if (value === undefined) return []
   const text = Array.isArray(value) ? value.join(',') : (value ?? '')
   return [...text.matchAll(/(?:W\/)?("[^"]*"|\*)/g)].map((m) => m[1])
 }

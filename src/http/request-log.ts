@@ -5,11 +5,13 @@ import type { FastifyInstance } from 'fastify'
 
 export const requestLog = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onSend', async (request, reply) => {
+    // Callback-style hooks: on every request, a promise per hook is measurable.
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id)
+      done(null, payload)
     })
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
         {
           account: request.auth?.account.id,
@@ -21,6 +23,7 @@ export const requestLog = fp(
         },
         'request',
       )
+      done()
     })
   },
   { name: 'request-log' },

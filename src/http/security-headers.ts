@@ -11,8 +11,9 @@ const V1_HEADERS = {
 
 export const securityHeaders = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?')) reply.headers(V1_HEADERS)
+      done(null, payload)
     })
   },
   { name: 'security-headers' },

@@ -1,11 +1,12 @@
 // Generic storage of a resource's records, driven by its catalogue: every statement is scoped by
 // account, names only catalogue columns, and binds every value. Every resource table has id,
 // account_id, created_at, updated_at and lock_version besides its catalogue columns.
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
-import type { Field, Resource, Row } from '../catalogue/resource.ts'
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import { referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
 import type { Database } from '../storage/database.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
-import { accountChanges, markChanged } from '../storage/accounts.ts'
+import { markChanged } from '../storage/accounts.ts'
+import { prepared } from '../storage/prepared.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
 import { CountCache, countKey } from '../query/counts.ts'
 import type { Plan } from '../query/parse.ts'
@@ -26,21 +27,54 @@ export class RecordStore {
   /** What rendering needs, plus the version behind ETags. */
   private readonly columns: string[]
   private readonly counts = new CountCache()
+  /** Reference fields whose targets are stored: rendered from the same statement as the record. */
+  private readonly references: Field[]
+  private readonly findById: (account: string, id: number) => Promise<Row[]>
+  private readonly changes: (account: string) => Promise<Array<{ changes: unknown }>>
+  private readonly targets = new Map<string, (account: string, id: number) => Promise<unknown[]>>()
 
   constructor(
-    private readonly database: Database,
+    database: Database,
     readonly resource: Resource,
   ) {
     this.db = database.db as Kysely<any>
     this.columns = [...resource.columns, 'lock_version']
+    this.references = resource.readable.filter((f) => f.type.kind === 'reference' && f.type.target?.table)
+    this.findById = prepared(this.db, 2, (account, id) =>
+      this.withReferences(this.base(account).select(this.columns), this.references).where('id', '=', id),
+    )
+    this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
+    for (const field of this.references) {
+      const table = field.type.target!.table!
+      this.targets.set(field.name, prepared(this.db, 2, (account, id) =>
+        this.db.selectFrom(table).select('id').where('account_id', '=', account).where('id', '=', id),
+      ))
+    }
   }
 
   private base(account: string) {
     return this.db.selectFrom(this.resource.table).where('account_id', '=', account)
   }
 
+  /** Adds each reference's target name and sourceID, read through a correlated subquery. */
+  private withReferences<Q extends SelectQueryBuilder<any, any, any>>(query: Q, fields: Field[]): Q {
+    const table = this.resource.table
+    for (const field of fields) {
+      if (!this.references.includes(field)) continue
+      const columns = referenceColumns(field)
+      const target = (eb: ExpressionBuilder<any, any>, column: string) =>
+        eb
+          .selectFrom(`${field.type.target!.table} as target`)
+          .select(`target.${column}`)
+          .whereRef('target.id', '=', `${table}.${field.column}`)
+          .whereRef('target.account_id', '=', `${table}.account_id`)
+      query = query.select((eb) => [target(eb, 'name').as(columns.name), target(eb, 'source_id').as(columns.sourceId)]) as Q
+    }
+    return query
+  }
+
   async find(account: string, id: number): Promise<Row | undefined> {
-    return this.base(account).select(this.columns).where('id', '=', id).executeTakeFirst()
+    return (await this.findById(account, id))[0]
   }
 
   /** Records of the account in the subset that match the plan's filters. */
@@ -55,7 +89,7 @@ export class RecordStore {
     const keys = orderKeys(plan.sort, backwards)
     // Only what the page renders and its cursors need: fewer columns is less to read and convert.
     const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
-    let query = this.matching(account, plan, subset).select(columns)
+    let query = this.withReferences(this.matching(account, plan, subset).select(columns), plan.fields)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
     query = query.limit(plan.perPage + 1)
@@ -79,7 +113,8 @@ export class RecordStore {
    * write moves the account's change counter.
    */
   async count(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
-    const key = countKey(account, await accountChanges(this.database, account), `${subset?.name ?? ''}/${cap}`, plan.filters)
+    const [changes] = await this.changes(account)
+    const key = countKey(account, Number(changes?.changes ?? 0), `${subset?.name ?? ''}/${cap}`, plan.filters)
     const cached = this.counts.get(key)
     if (cached) return cached
     const limited = this.matching(account, plan, subset).select(sql.lit(1).as('one')).limit(cap + 1)
@@ -93,37 +128,10 @@ export class RecordStore {
     return count
   }
 
-  /** Rendered targets of the reference fields among `fields`, for these rows. */
-  async references(account: string, rows: Row[], fields: Field[]): Promise<Map<string, Map<number, unknown>>> {
-    const loaded = new Map<string, Map<number, unknown>>()
-    for (const field of fields) {
-      if (field.type.kind !== 'reference') continue
-      const ids = [...new Set(rows.map((row) => row[field.column!]).filter((id) => id != null).map(Number))]
-      loaded.set(field.name, await this.targets(account, field, ids))
-    }
-    return loaded
-  }
-
   /** Whether a reference field may point at this id: the target exists in the working account. */
   async targetExists(account: string, field: Field, id: number): Promise<boolean> {
-    return (await this.targets(account, field, [id])).has(id)
-  }
-
-  private async targets(account: string, field: Field, ids: number[]): Promise<Map<number, unknown>> {
-    const table = field.type.target?.table
-    const found = new Map<number, unknown>()
-    if (!table || ids.length === 0) return found
-    const rows = await this.db
-      .selectFrom(table)
-      .select(['id', 'name', 'source_id'])
-      .where('account_id', '=', account)
-      .where('id', 'in', ids)
-      .execute()
-    for (const row of rows) {
-      const id = Number(row.id)
-      found.set(id, row.source_id ? { id, name: row.name, sourceID: row.source_id } : { id, name: row.name })
-    }
-    return found
+    const target = this.targets.get(field.name)
+    return target !== undefined && (await target(account, id)).length > 0
   }
 
   /** Inserts a record; a unique constraint failure becomes UniqueViolation. */

@@ -39,13 +39,13 @@ const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const
 
 export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const { config, database, secretKey, } = app.services
+    const { config, database, secretKey } = app.services
     const store = new RecordStore(database, resource)
     const collectionPath = `/${resource.name}`
     const recordPath = `/${resource.name}/:id`
     const schemas = routeSchemas(resource)
 
-    const context = (references: Map<string, Map<number, unknown>>) => ({ nodeIdDomain: config.nodeIdDomain, references })
+    const context = { nodeIdDomain: config.nodeIdDomain }
 
     async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
       const account = request.auth.account.id
@@ -54,12 +54,11 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
         store.page(account, plan, subset),
         store.count(account, plan, config.paginationCountCap, subset),
       ])
-      const references = await store.references(account, rows, plan.fields)
       const url = `${baseUrl(request)}${request.url.split('?')[0]}`
       const link = linkHeader(url, plan, info, secretKey)
       if (link) reply.header('link', link)
       reply.headers(paginationHeaders(plan, info, count))
-      return rows.map((row) => render(resource, row, context(references), plan.fields))
+      return rows.map((row) => render(resource, row, context, plan.fields))
     }
 
     async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
@@ -69,10 +68,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       return row
     }
 
-    async function present(request: FastifyRequest, row: Row) {
-      const references = await store.references(request.auth.account.id, [row], resource.readable)
-      return render(resource, row, context(references))
-    }
+    const present = (row: Row) => render(resource, row, context)
 
     /** Body -> column values, or a 422 with every failing field. */
     async function prepare(request: FastifyRequest, mode: Mode, existing?: Row): Promise<Record<string, unknown>> {
@@ -109,7 +105,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       const row = await load(request)
       tag(reply, row)
       if (notModified(request, row)) return reply.code(304).send()
-      return present(request, row)
+      return present(row)
     })
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
@@ -125,7 +121,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       const row = await store.find(request.auth.account.id, id)
       reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${id}`)
       tag(reply, row!)
-      return present(request, row!)
+      return present(row!)
     })
 
     const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -145,7 +141,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       }
       const row = (await store.find(request.auth.account.id, id))!
       tag(reply, row)
-      return present(request, row)
+      return present(row)
     }
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
     app.put(recordPath, { schema: schemas.update('PUT') }, update)
