@@ -219,8 +219,20 @@ export function parseDatetime(raw: string): number | undefined {
 
 /** `YYYY-MM-DDTHH:MM:SS+00:00`, as the real API renders times. */
 export function formatDatetime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().slice(0, 19) + '+00:00'
+  // A list renders two datetimes per record: the date part is kept per day, the clock is arithmetic.
+  const day = Math.floor(seconds / 86_400)
+  let date = DATES.get(day)
+  if (date === undefined) {
+    if (DATES.size >= 4096) DATES.clear()
+    date = new Date(day * 86_400_000).toISOString().slice(0, 11)
+    DATES.set(day, date)
+  }
+  const clock = seconds - day * 86_400
+  return `${date}${two(Math.floor(clock / 3600))}:${two(Math.floor(clock / 60) % 60)}:${two(clock % 60)}+00:00`
 }
+
+const DATES = new Map<number, string>()
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`)
 
 export function datetime(): FieldType {
   return {

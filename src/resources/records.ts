@@ -1,7 +1,7 @@
 // Generic storage of a resource's records, driven by its catalogue: every statement is scoped by
 // account, names only catalogue columns, and binds every value. Every resource table has id,
 // account_id, created_at, updated_at and lock_version besides its catalogue columns.
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
 import { referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
 import type { Database } from '../storage/database.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
@@ -22,16 +22,18 @@ export interface Subset {
 
 export class UniqueViolation extends Error {}
 
+const TARGET_COLUMNS = ['id', 'name', 'source_id']
+
 export class RecordStore {
   private readonly db: Kysely<any>
   /** What rendering needs, plus the version behind ETags. */
   private readonly columns: string[]
   private readonly counts = new CountCache()
-  /** Reference fields whose targets are stored: rendered from the same statement as the record. */
+  /** Reference fields whose targets are stored (a reference to nothing yet renders null). */
   private readonly references: Field[]
   private readonly findById: (account: string, id: number) => Promise<Row[]>
   private readonly changes: (account: string) => Promise<Array<{ changes: unknown }>>
-  private readonly targets = new Map<string, (account: string, id: number) => Promise<unknown[]>>()
+  private readonly targetById = new Map<string, (account: string, id: number) => Promise<Row[]>>()
 
   constructor(
     database: Database,
@@ -40,14 +42,12 @@ export class RecordStore {
     this.db = database.db as Kysely<any>
     this.columns = [...resource.columns, 'lock_version']
     this.references = resource.readable.filter((f) => f.type.kind === 'reference' && f.type.target?.table)
-    this.findById = prepared(this.db, 2, (account, id) =>
-      this.withReferences(this.base(account).select(this.columns), this.references).where('id', '=', id),
-    )
+    this.findById = prepared(this.db, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
     this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
     for (const field of this.references) {
       const table = field.type.target!.table!
-      this.targets.set(field.name, prepared(this.db, 2, (account, id) =>
-        this.db.selectFrom(table).select('id').where('account_id', '=', account).where('id', '=', id),
+      this.targetById.set(field.name, prepared(this.db, 2, (account, id) =>
+        this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id),
       ))
     }
   }
@@ -56,21 +56,28 @@ export class RecordStore {
     return this.db.selectFrom(this.resource.table).where('account_id', '=', account)
   }
 
-  /** Adds each reference's target name and sourceID, read through a correlated subquery. */
-  private withReferences<Q extends SelectQueryBuilder<any, any, any>>(query: Q, fields: Field[]): Q {
-    const table = this.resource.table
+  /**
+   * Adds each reference's target name and sourceID to the rows (see referenceColumns): one
+   * query per reference field for the whole page, a prepared one for a single target.
+   */
+  async attachReferences(account: string, rows: Row[], fields: Field[]): Promise<void> {
     for (const field of fields) {
-      if (!this.references.includes(field)) continue
+      const lookup = this.targetById.get(field.name)
+      if (!lookup) continue
+      const ids = [...new Set(rows.map((row) => row[field.column!]).filter((id) => id != null).map(Number))]
+      if (ids.length === 0) continue
+      const targets =
+        ids.length === 1
+          ? await lookup(account, ids[0])
+          : await this.db.selectFrom(field.type.target!.table!).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', 'in', ids).execute()
+      const byId = new Map(targets.map((target) => [Number(target.id), target]))
       const columns = referenceColumns(field)
-      const target = (eb: ExpressionBuilder<any, any>, column: string) =>
-        eb
-          .selectFrom(`${field.type.target!.table} as target`)
-          .select(`target.${column}`)
-          .whereRef('target.id', '=', `${table}.${field.column}`)
-          .whereRef('target.account_id', '=', `${table}.account_id`)
-      query = query.select((eb) => [target(eb, 'name').as(columns.name), target(eb, 'source_id').as(columns.sourceId)]) as Q
+      for (const row of rows) {
+        const target = byId.get(Number(row[field.column!]))
+        row[columns.name] = target?.name ?? null
+        row[columns.sourceId] = target?.source_id ?? null
+      }
     }
-    return query
   }
 
   async find(account: string, id: number): Promise<Row | undefined> {
@@ -89,7 +96,7 @@ export class RecordStore {
     const keys = orderKeys(plan.sort, backwards)
     // Only what the page renders and its cursors need: fewer columns is less to read and convert.
     const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
-    let query = this.withReferences(this.matching(account, plan, subset).select(columns), plan.fields)
+    let query = this.matching(account, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
     query = query.limit(plan.perPage + 1)
@@ -130,8 +137,8 @@ export class RecordStore {
 
   /** Whether a reference field may point at this id: the target exists in the working account. */
   async targetExists(account: string, field: Field, id: number): Promise<boolean> {
-    const target = this.targets.get(field.name)
-    return target !== undefined && (await target(account, id)).length > 0
+    const lookup = this.targetById.get(field.name)
+    return lookup !== undefined && (await lookup(account, id)).length > 0
   }
 
   /** Inserts a record; a unique constraint failure becomes UniqueViolation. */

@@ -54,6 +54,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
         store.page(account, plan, subset),
         store.count(account, plan, config.paginationCountCap, subset),
       ])
+      await store.attachReferences(account, rows, plan.fields)
       const url = `${baseUrl(request)}${request.url.split('?')[0]}`
       const link = linkHeader(url, plan, info, secretKey)
       if (link) reply.header('link', link)
@@ -68,7 +69,10 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       return row
     }
 
-    const present = (row: Row) => render(resource, row, context)
+    async function present(request: FastifyRequest, row: Row) {
+      await store.attachReferences(request.auth.account.id, [row], resource.readable)
+      return render(resource, row, context)
+    }
 
     /** Body -> column values, or a 422 with every failing field. */
     async function prepare(request: FastifyRequest, mode: Mode, existing?: Row): Promise<Record<string, unknown>> {
@@ -105,7 +109,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       const row = await load(request)
       tag(reply, row)
       if (notModified(request, row)) return reply.code(304).send()
-      return present(row)
+      return present(request, row)
     })
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
@@ -121,7 +125,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       const row = await store.find(request.auth.account.id, id)
       reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${id}`)
       tag(reply, row!)
-      return present(row!)
+      return present(request, row!)
     })
 
     const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -141,7 +145,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       }
       const row = (await store.find(request.auth.account.id, id))!
       tag(reply, row)
-      return present(row)
+      return present(request, row)
     }
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
     app.put(recordPath, { schema: schemas.update('PUT') }, update)

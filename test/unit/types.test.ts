@@ -1,6 +1,7 @@
 // The field types of src/catalogue/types.ts, table-driven: coercion, limits, datetimes, helpers.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import {
   boolean,
   codePoints,
@@ -258,6 +259,14 @@ describe('formatDatetime', () => {
       assert.equal(parseDatetime(text), seconds)
     })
   }
+  it('agrees with Date#toISOString on any whole second, before 1970 too', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2_000_000_000, max: 8_000_000_000 }), (seconds) => {
+        assert.equal(formatDatetime(seconds), new Date(seconds * 1000).toISOString().slice(0, 19) + '+00:00')
+      }),
+      { numRuns: 2000 },
+    )
+  })
 })
 
 describe('isHttpUrl and isUriTemplate', () => {
