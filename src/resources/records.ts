@@ -6,7 +6,8 @@ import { referenceColumns, type Field, type Resource, type Row } from '../catalo
 import type { Database } from '../storage/database.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
 import { markChanged } from '../storage/accounts.ts'
-import { prepared } from '../storage/prepared.ts'
+import { Placeholder, prepared, run, shape, type Shaped } from '../storage/prepared.ts'
+import { planShape } from '../query/shape.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
 import { CountCache, countKey } from '../query/counts.ts'
 import type { Plan } from '../query/parse.ts'
@@ -23,12 +24,15 @@ export interface Subset {
 export class UniqueViolation extends Error {}
 
 const TARGET_COLUMNS = ['id', 'name', 'source_id']
+const MAX_SHAPES = 1000
 
 export class RecordStore {
   private readonly db: Kysely<any>
   /** What rendering needs, plus the version behind ETags. */
   private readonly columns: string[]
   private readonly counts = new CountCache()
+  /** Compiled page statements by plan shape (see query/shape.ts). */
+  private readonly pages = new Map<string, Shaped<Row>>()
   /** Reference fields whose targets are stored (a reference to nothing yet renders null). */
   private readonly references: Field[]
   private readonly findById: (account: string, id: number) => Promise<Row[]>
@@ -89,20 +93,35 @@ export class RecordStore {
     return this.base(account).where((eb) => eb.and([...(subset ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
   }
 
+  /** The statement of a page: `account`, the plan's values and limit and offset may be placeholders. */
+  private pageQuery(account: unknown, plan: Plan, subset: Subset | undefined, limit: unknown, offset: unknown) {
+    const paging = plan.paging
+    const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
+    // Only what the page renders and its cursors need: fewer columns is less to read and convert.
+    const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
+    let query = this.matching(account as string, plan, subset).select(columns)
+    if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
+    for (const key of keys) query = query.orderBy(key.column, key.direction)
+    query = query.limit(limit as number)
+    if (offset !== undefined) query = query.offset(offset as number)
+    return query
+  }
+
   /** One page of the plan, and where it stands among its neighbours. */
   async page(account: string, plan: Plan, subset?: Subset): Promise<{ rows: Row[]; info: PageInfo }> {
     const paging = plan.paging
     const backwards = paging.kind === 'cursor' && paging.direction === 'before'
-    const keys = orderKeys(plan.sort, backwards)
-    // Only what the page renders and its cursors need: fewer columns is less to read and convert.
-    const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
-    let query = this.matching(account, plan, subset).select(columns)
-    if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
-    for (const key of keys) query = query.orderBy(key.column, key.direction)
-    query = query.limit(plan.perPage + 1)
-    if (paging.kind === 'page') query = query.offset((paging.page - 1) * plan.perPage)
-
-    const fetched = await query.execute()
+    const { key, marked, values } = planShape(plan, [account])
+    const limit = new Placeholder(values.push(plan.perPage + 1) - 1)
+    const offset = paging.kind === 'page' ? new Placeholder(values.push((paging.page - 1) * plan.perPage) - 1) : undefined
+    const shapeKey = `${subset?.name ?? ''}:${key}`
+    let statement = this.pages.get(shapeKey)
+    if (!statement) {
+      statement = shape(this.pageQuery(new Placeholder(0), marked, subset, limit, offset), values.length)
+      if (this.pages.size >= MAX_SHAPES) this.pages.clear()
+      this.pages.set(shapeKey, statement)
+    }
+    const fetched = await run(this.db, statement, values)
     const more = fetched.length > plan.perPage
     const rows = more ? fetched.slice(0, plan.perPage) : fetched
     if (backwards) rows.reverse()

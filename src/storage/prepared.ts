@@ -3,25 +3,38 @@
 // values, and each call only supplies new values. Kysely still compiles it and drivers run it.
 import type { Compilable, CompiledQuery, Kysely } from 'kysely'
 
-class Placeholder {
+/** Stands for the value at `index` while a statement is built; it must be bound as a plain value. */
+export class Placeholder {
   constructor(readonly index: number) {}
 }
 
-/**
- * `build` receives one placeholder per argument and must bind each as a plain value
- * (`eb(col, '=', id)`); a placeholder cannot stand for a list.
- */
+/** A compiled statement and, for each of its parameters, the value it takes (-1: a constant). */
+export interface Shaped<Row = unknown> {
+  compiled: CompiledQuery<Row>
+  slots: number[]
+}
+
+export function shape<Row>(query: Compilable<Row>, arity: number): Shaped<Row> {
+  const compiled = query.compile()
+  const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? p.index : -1))
+  if (new Set(slots.filter((s) => s >= 0)).size !== arity) throw new Error('every placeholder must be bound exactly once')
+  return { compiled, slots }
+}
+
+export async function run<Row>(db: Kysely<any>, shaped: Shaped<Row>, values: readonly unknown[]): Promise<Row[]> {
+  const { compiled, slots } = shaped
+  const parameters = slots.map((slot, i) => (slot >= 0 ? values[slot] : compiled.parameters[i]))
+  return (await db.executeQuery<Row>({ ...compiled, parameters })).rows
+}
+
+export const placeholders = (n: number) => Array.from({ length: n }, (_, i) => new Placeholder(i))
+
+/** A fixed statement with `arity` arguments, built once: `build` gets one placeholder per argument. */
 export function prepared<Args extends unknown[], Row>(
   db: Kysely<any>,
   arity: Args['length'],
   build: (...args: any[]) => Compilable<Row>,
 ): (...args: Args) => Promise<Row[]> {
-  const compiled = build(...Array.from({ length: arity }, (_, i) => new Placeholder(i))).compile()
-  const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? p.index : -1))
-  if (new Set(slots.filter((s) => s >= 0)).size !== arity) throw new Error('prepared: every argument must be bound exactly once')
-  return async (...args) => {
-    const parameters = slots.map((slot, i) => (slot >= 0 ? args[slot] : compiled.parameters[i]))
-    const result = await db.executeQuery<Row>({ ...compiled, parameters } as CompiledQuery<Row>)
-    return result.rows
-  }
+  const shaped = shape(build(...placeholders(arity)), arity)
+  return (...args) => run(db, shaped, args)
 }
