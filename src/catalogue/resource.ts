@@ -9,7 +9,7 @@ export interface RenderContext {
   nodeIdDomain: string
 }
 
-/** The columns a query adds for a reference's target: its name and sourceID, read in the same statement. */
+/** The row keys that carry a reference's target, its name and sourceID, once the store has attached them. */
 export const referenceColumns = (field: { name: string }) => ({ name: `${field.name}__name`, sourceId: `${field.name}__source_id` })
 
 export interface FieldSpec {

@@ -33,10 +33,9 @@ export class RecordStore {
   private readonly counts = new CountCache()
   /** Compiled page statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
-  /** Reference fields whose targets are stored (a reference to nothing yet renders null). */
-  private readonly references: Field[]
   private readonly findById: (account: string, id: number) => Promise<Row[]>
   private readonly changes: (account: string) => Promise<Array<{ changes: unknown }>>
+  /** One target by id, per reference field whose targets are stored (others render null). */
   private readonly targetById = new Map<string, (account: string, id: number) => Promise<Row[]>>()
 
   constructor(
@@ -45,11 +44,11 @@ export class RecordStore {
   ) {
     this.db = database.db as Kysely<any>
     this.columns = [...resource.columns, 'lock_version']
-    this.references = resource.readable.filter((f) => f.type.kind === 'reference' && f.type.target?.table)
     this.findById = prepared(this.db, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
     this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
-    for (const field of this.references) {
-      const table = field.type.target!.table!
+    for (const field of resource.readable) {
+      const table = field.type.target?.table
+      if (!table) continue
       this.targetById.set(field.name, prepared(this.db, 2, (account, id) =>
         this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id),
       ))

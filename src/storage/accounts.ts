@@ -33,13 +33,10 @@ export async function countAccounts(database: Database): Promise<number> {
   return Number(row.n)
 }
 
-/** The account's change counter; it moves whenever a record of the account is written. */
-export async function accountChanges(database: Database, id: string): Promise<number> {
-  const row = await database.db.selectFrom('accounts').select('changes').where('id', '=', id).executeTakeFirst()
-  return Number(row?.changes ?? 0)
-}
-
-/** Moves the change counter; call it in the transaction of the write it stands for. */
+/**
+ * Moves the account's change counter (read by the record store to know when a cached count is
+ * stale); call it in the transaction of the write it stands for.
+ */
 export async function markChanged(db: Kysely<any>, id: string): Promise<void> {
   await db.updateTable('accounts').set({ changes: sql`changes + 1` }).where('id', '=', id).execute()
 }
