@@ -76,6 +76,7 @@ async function stop(app: FastifyInstance, database: Database, config: Config, lo
     await database.close()
   }
   logger.info('stopped: requests finished, database closed')
+  logger.flush()
 }
 
 /**
