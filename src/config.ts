@@ -19,6 +19,10 @@ export interface Config {
   logLevel: string
   bodyLimit: number
   paginationCountCap: number
+  /** Records kept rendered as JSON per resource and process (0: none), see resources/presenter.ts. */
+  recordCacheEntries: number
+  /** Collection pages kept per resource and process (0: none), see query/results.ts. */
+  pageCacheEntries: number
   rateLimit: {
     enabled: boolean
     burst: number
@@ -66,6 +70,8 @@ export function loadConfig(env: Env = process.env): Config {
     }) ?? 'info',
     bodyLimit: optional(env, 'BODY_LIMIT', parseByteSize) ?? 8 * 1024 * 1024,
     paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
+    recordCacheEntries: integer(env, 'RECORD_CACHE_ENTRIES', 10_000, 0, 10_000_000),
+    pageCacheEntries: integer(env, 'PAGE_CACHE_ENTRIES', 2_000, 0, 1_000_000),
     rateLimit: {
       enabled: optional(env, 'RATE_LIMIT', (v) => {
         if (v === 'off') return false

@@ -27,8 +27,6 @@ export interface FieldSpec {
   default?: unknown
   /** Computes a read-only value from the row. */
   compute?: (row: Row, context: RenderContext) => unknown
-  /** Columns `compute` reads; without it a collection selecting the field reads every column. */
-  uses?: string[]
   description?: string
 }
 
@@ -64,8 +62,6 @@ export interface Resource<Table extends string = string> extends ResourceSpec<Ta
   sortable: Map<string, Field>
   /** Columns every query selects: what rendering any readable field needs. */
   columns: string[]
-  /** Columns that rendering these fields needs (id always). */
-  columnsFor(fields: Field[]): string[]
   recordSchema: TSchema
 }
 
@@ -95,15 +91,6 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
     filterable: new Map(fieldList.filter((f) => f.filterable).map((f) => [f.filterKey, f])),
     sortable: new Map(fieldList.filter((f) => f.sortable).map((f) => [f.name, f])),
     columns,
-    columnsFor(fields) {
-      const needed = new Set(['id'])
-      for (const f of fields) {
-        if (f.column) needed.add(f.column)
-        else if (f.compute && !f.uses) return columns
-        else for (const column of f.uses ?? []) needed.add(column)
-      }
-      return columns.filter((column) => needed.has(column))
-    },
     recordSchema: Type.Object(
       Object.fromEntries(readable.map((f) => [f.name, nullable(f, f.type.schema())])),
       { additionalProperties: false },
@@ -115,24 +102,4 @@ function nullable(field: Field, schema: TSchema): TSchema {
   const described = { ...schema, ...(field.description && { description: field.description }), ...(field.readOnly && { readOnly: true }) }
   if (field.required || field.type.kind === 'boolean' || field.name === 'id' || field.readOnly && field.type.kind === 'datetime') return described as TSchema
   return Type.Union([described as TSchema, Type.Null()])
-}
-
-function renderReference(row: Row, field: Field): unknown {
-  const id = row[field.column!]
-  const target = referenceColumns(field)
-  const name = row[target.name]
-  if (id == null || name == null) return null
-  const sourceId = row[target.sourceId]
-  return sourceId ? { id: Number(id), name, sourceID: sourceId } : { id: Number(id), name }
-}
-
-/** One record as the API shows it, with the given fields (every readable field by default). */
-export function render(resource: Resource, row: Row, context: RenderContext, fields: Field[] = resource.readable): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const f of fields) {
-    if (f.compute) out[f.name] = f.compute(row, context)
-    else if (f.type.kind === 'reference') out[f.name] = renderReference(row, f)
-    else out[f.name] = f.type.render(row[f.column!])
-  }
-  return out
 }

@@ -9,7 +9,7 @@ import { markChanged } from '../storage/accounts.ts'
 import { Placeholder, prepared, run, shape, type Shaped } from '../storage/prepared.ts'
 import { planShape } from '../query/shape.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
-import { CountCache, countKey } from '../query/counts.ts'
+import { ResultCache, countKey, pageKey } from '../query/results.ts'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/links.ts'
 
@@ -25,15 +25,31 @@ export class UniqueViolation extends Error {}
 
 const TARGET_COLUMNS = ['id', 'name', 'source_id']
 const MAX_SHAPES = 1000
+const KEPT_COUNTS = 10_000
+
+/** A page of heads (see presenter.ts), shared by every answer that reuses it: never changed. */
+export interface Page {
+  readonly rows: readonly Row[]
+  readonly info: PageInfo
+}
+
+export interface Collection {
+  page: Page
+  count: Count
+}
 
 export class RecordStore {
   private readonly db: Kysely<any>
   /** What rendering needs, plus the version behind ETags. */
   private readonly columns: string[]
-  private readonly counts = new CountCache()
+  /** A record's head: its id, its version and its references, which is what answers read (see presenter.ts). */
+  private readonly headColumns: string[]
+  private readonly counts = new ResultCache<Count>(KEPT_COUNTS)
+  private readonly pageResults: ResultCache<Page>
   /** Compiled page statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
   private readonly findById: (account: string, id: number) => Promise<Row[]>
+  private readonly headById: (account: string, id: number) => Promise<Row[]>
   private readonly changes: (account: string) => Promise<Array<{ changes: unknown }>>
   /** One target by id, per reference field whose targets are stored (others render null). */
   private readonly targetById = new Map<string, (account: string, id: number) => Promise<Row[]>>()
@@ -41,10 +57,15 @@ export class RecordStore {
   constructor(
     database: Database,
     readonly resource: Resource,
+    /** How many pages of heads to keep (see query/results.ts); each holds up to 100 small rows. */
+    keptPages = 0,
   ) {
     this.db = database.db as Kysely<any>
+    this.pageResults = new ResultCache<Page>(keptPages)
     this.columns = [...resource.columns, 'lock_version']
+    this.headColumns = ['id', 'lock_version', ...resource.readable.filter((f) => f.type.kind === 'reference').map((f) => f.column!)]
     this.findById = prepared(this.db, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
+    this.headById = prepared(this.db, 2, (account, id) => this.base(account).select(this.headColumns).where('id', '=', id))
     this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
     for (const field of resource.readable) {
       const table = field.type.target?.table
@@ -83,8 +104,22 @@ export class RecordStore {
     }
   }
 
+  /** The record with every column. */
   async find(account: string, id: number): Promise<Row | undefined> {
     return (await this.findById(account, id))[0]
+  }
+
+  /** The record's head: id, lock_version and its references, attached. */
+  async head(account: string, id: number): Promise<Row | undefined> {
+    const heads = await this.headById(account, id)
+    await this.attachReferences(account, heads, this.resource.readable)
+    return heads[0]
+  }
+
+  /** Records with every column, in no particular order; ids of other accounts find nothing. */
+  async rows(account: string, ids: number[]): Promise<Row[]> {
+    if (ids.length === 1) return this.findById(account, ids[0])
+    return this.base(account).select(this.columns).where('id', 'in', ids).execute()
   }
 
   /** Records of the account in the subset that match the plan's filters. */
@@ -96,8 +131,9 @@ export class RecordStore {
   private pageQuery(account: unknown, plan: Plan, subset: Subset | undefined, limit: unknown, offset: unknown) {
     const paging = plan.paging
     const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
-    // Only what the page renders and its cursors need: fewer columns is less to read and convert.
-    const columns = [...new Set([...this.resource.columnsFor(plan.fields), ...plan.sort.map((key) => key.field.column!)])]
+    // Heads and the sort keys for cursors: the presenter reads the rest only for records it has
+    // not rendered at their current version.
+    const columns = [...new Set([...this.headColumns, ...plan.sort.map((key) => key.field.column!)])]
     let query = this.matching(account as string, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
@@ -106,14 +142,29 @@ export class RecordStore {
     return query
   }
 
-  /** One page of the plan, and where it stands among its neighbours. */
-  async page(account: string, plan: Plan, subset?: Subset): Promise<{ rows: Row[]; info: PageInfo }> {
+  /**
+   * One page of the plan (the heads of its records, their references attached, and where it
+   * stands among its neighbours) and the number of matching records, counted exactly up to
+   * `cap`. Both are reused while the account's change counter stays where it was.
+   */
+  async collection(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Collection> {
+    const [row] = await this.changes(account)
+    const changes = Number(row?.changes ?? 0)
+    const [page, count] = await Promise.all([this.page(account, changes, plan, subset), this.count(account, changes, plan, cap, subset)])
+    return { page, count }
+  }
+
+  private async page(account: string, changes: number, plan: Plan, subset?: Subset): Promise<Page> {
     const paging = plan.paging
     const backwards = paging.kind === 'cursor' && paging.direction === 'before'
     const { key, marked, values } = planShape(plan, [account])
     const limit = new Placeholder(values.push(plan.perPage + 1) - 1)
     const offset = paging.kind === 'page' ? new Placeholder(values.push((paging.page - 1) * plan.perPage) - 1) : undefined
     const shapeKey = `${subset?.name ?? ''}:${key}`
+    const resultKey = pageKey(changes, subset?.name ?? '', key, values)
+    const kept = this.pageResults.get(resultKey)
+    if (kept) return kept
+
     let statement = this.pages.get(shapeKey)
     if (!statement) {
       statement = shape(this.pageQuery(new Placeholder(0), marked, subset, limit, offset), values.length)
@@ -124,24 +175,22 @@ export class RecordStore {
     const more = fetched.length > plan.perPage
     const rows = more ? fetched.slice(0, plan.perPage) : fetched
     if (backwards) rows.reverse()
+    await this.attachReferences(account, rows, plan.fields)
 
     const boundary = (row: Row | undefined) => row && plan.sort.map((key) => row[key.field.column!])
     const info: PageInfo = { page: 1, hasNext: more, hasPrev: false, first: boundary(rows[0]), last: boundary(rows.at(-1)) }
     if (paging.kind === 'page') Object.assign(info, { page: paging.page, hasPrev: paging.page > 1 })
     if (paging.kind === 'cursor' && !backwards) Object.assign(info, { page: Math.max(2, paging.page), hasPrev: true })
     if (backwards) Object.assign(info, { page: more ? Math.max(2, paging.page) : 1, hasPrev: more, hasNext: true })
-    return { rows, info }
+    const page = { rows, info }
+    this.pageResults.set(resultKey, page)
+    return page
   }
 
-  /**
-   * Records matching the plan's filters, counted exactly up to `cap`; a count is reused until a
-   * write moves the account's change counter.
-   */
-  async count(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
-    const [changes] = await this.changes(account)
-    const key = countKey(account, Number(changes?.changes ?? 0), `${subset?.name ?? ''}/${cap}`, plan.filters)
-    const cached = this.counts.get(key)
-    if (cached) return cached
+  private async count(account: string, changes: number, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
+    const key = countKey(account, changes, `${subset?.name ?? ''}/${cap}`, plan.filters)
+    const kept = this.counts.get(key)
+    if (kept) return kept
     const limited = this.matching(account, plan, subset).select(sql.lit(1).as('one')).limit(cap + 1)
     const row = await this.db
       .selectFrom(limited.as('matching'))

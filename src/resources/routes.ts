@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { readBody, requireFields, type BodyResult, type Mode } from '../catalogue/body.ts'
 import { parseRecordId } from '../catalogue/node-id.ts'
-import { render, type Resource, type Row } from '../catalogue/resource.ts'
+import type { Resource, Row } from '../catalogue/resource.ts'
 import { Messages } from '../catalogue/types.ts'
 import { requireWrite } from '../http/auth.ts'
 import { jsonObject } from '../http/body.ts'
@@ -12,6 +12,7 @@ import { expectedVersion, notModified, tag } from '../http/etag.ts'
 import { baseUrl, rawQuery } from '../http/urls.ts'
 import { linkHeader, paginationHeaders } from '../query/links.ts'
 import { parseQuery } from '../query/parse.ts'
+import { Presenter } from './presenter.ts'
 import { routeSchemas } from './schemas.ts'
 import { RecordStore, UniqueViolation, type Scope, type Subset } from './records.ts'
 import type { Account } from '../storage/accounts.ts'
@@ -40,38 +41,40 @@ const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const
 export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const { config, database, secretKey } = app.services
-    const store = new RecordStore(database, resource)
+    const store = new RecordStore(database, resource, config.pageCacheEntries)
     const collectionPath = `/${resource.name}`
     const recordPath = `/${resource.name}/:id`
     const schemas = routeSchemas(resource)
 
-    const context = { nodeIdDomain: config.nodeIdDomain }
+    const presenter = new Presenter(resource, store, { nodeIdDomain: config.nodeIdDomain }, config.recordCacheEntries)
 
     async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
       const account = request.auth.account.id
       const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
-      const [{ rows, info }, count] = await Promise.all([
-        store.page(account, plan, subset),
-        store.count(account, plan, config.paginationCountCap, subset),
-      ])
-      await store.attachReferences(account, rows, plan.fields)
+      const { page, count } = await store.collection(account, plan, config.paginationCountCap, subset)
+      const { info } = page
+      const records = await presenter.render(account, page.rows, plan.fields)
       const url = `${baseUrl(request)}${request.url.split('?')[0]}`
       const link = linkHeader(url, plan, info, secretKey)
       if (link) reply.header('link', link)
       reply.headers(paginationHeaders(plan, info, count))
-      return rows.map((row) => render(resource, row, context, plan.fields))
+      return json(reply, `[${records.join(',')}]`)
     }
 
-    async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
+    /** The record named by `:id` (its id or nodeID) in the working account: with every column, or its head. */
+    async function load(request: FastifyRequest<{ Params: { id: string } }>, part: 'find' | 'head' = 'find'): Promise<Row> {
       const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
-      const row = id === undefined ? undefined : await store.find(request.auth.account.id, id)
+      const row = id === undefined ? undefined : await store[part](request.auth.account.id, id)
       if (!row) throw Errors.notFound()
       return row
     }
 
-    async function present(request: FastifyRequest, row: Row) {
-      await store.attachReferences(request.auth.account.id, [row], resource.readable)
-      return render(resource, row, context)
+    /** A record just written, read back, tagged and rendered. */
+    async function present(request: FastifyRequest, reply: FastifyReply, id: number) {
+      const record = await presenter.one(request.auth.account.id, { id, lock_version: -1 })
+      if (!record) throw Errors.notFound()
+      tag(reply, { lock_version: record.version })
+      return json(reply, record.text)
     }
 
     /** Body -> column values, or a 422 with every failing field. */
@@ -106,10 +109,15 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
     }
 
     app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {
-      const row = await load(request)
-      tag(reply, row)
-      if (notModified(request, row)) return reply.code(304).send()
-      return present(request, row)
+      const head = await load(request, 'head')
+      if (notModified(request, head)) {
+        tag(reply, head)
+        return reply.code(304).send()
+      }
+      const record = await presenter.one(request.auth.account.id, head)
+      if (!record) throw Errors.notFound()
+      tag(reply, { lock_version: record.version })
+      return json(reply, record.text)
     })
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
@@ -122,10 +130,8 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
         if (error instanceof UniqueViolation) throw uniqueViolation()
         throw error
       }
-      const row = await store.find(request.auth.account.id, id)
       reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${id}`)
-      tag(reply, row!)
-      return present(request, row!)
+      return present(request, reply, id)
     })
 
     const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -143,9 +149,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
           throw error
         }
       }
-      const row = (await store.find(request.auth.account.id, id))!
-      tag(reply, row)
-      return present(request, row)
+      return present(request, reply, id)
     }
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
     app.put(recordPath, { schema: schemas.update('PUT') }, update)
@@ -153,6 +157,11 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
     refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])
   }
+}
+
+/** Sends JSON text as it is: the presenter has rendered it, there is nothing left to serialize. */
+function json(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text)
 }
 
 /** 405 with an Allow header for every method a path does not support. */

@@ -56,11 +56,10 @@ if (engines.includes('postgres')) {
     /** The plans of the statements one list request runs. */
     async function plans(query: string, subset?: Subset): Promise<string[]> {
       const plan = parseQuery(appOfferings, query, { cursorSecret: SECRET })
-      // A new store each time, so that no count comes from its cache.
+      // A new store each time, so that no page or count comes from its cache.
       const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings)
       captured = []
-      await store.page(account, plan, subset)
-      await store.count(account, plan, 100_000, subset)
+      await store.collection(account, plan, 100_000, subset)
       const statements = captured.filter((q) => /from "app_offerings"/.test(q.sql))
       assert.equal(statements.length, 2, 'a page and a count')
       const out: string[] = []
