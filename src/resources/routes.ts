@@ -14,7 +14,7 @@ import { linkHeader, paginationHeaders } from '../query/links.ts'
 import { parseQuery } from '../query/parse.ts'
 import { Presenter } from './presenter.ts'
 import { routeSchemas } from './schemas.ts'
-import { RecordStore, UniqueViolation, type Scope, type Subset } from './records.ts'
+import { RecordStore, UniqueViolation, type Page, type Scope, type Subset } from './records.ts'
 import type { Account } from '../storage/accounts.ts'
 
 /** A write on its way to the database, as the resource's rules see it. */
@@ -37,6 +37,8 @@ export interface Rules {
 }
 
 const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const
+/** Link headers kept per kept page: one per request URL that led to it (parameter order, host). */
+const KEPT_LINKS = 8
 
 export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
@@ -48,17 +50,29 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
 
     const presenter = new Presenter(resource, store, { nodeIdDomain: config.nodeIdDomain }, config.recordCacheEntries)
 
+    // A kept page (see RecordStore.collection) always renders to the same body, and to the same
+    // Link header for the same request URL: made once, they live as long as the page is kept.
+    const answers = new WeakMap<Page, { body: string; links: Map<string, string | undefined> }>()
+
     async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
       const account = request.auth.account.id
       const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
       const { page, count } = await store.collection(account, plan, config.paginationCountCap, subset)
-      const { info } = page
-      const records = await presenter.render(account, page.rows, plan.fields)
-      const url = `${baseUrl(request)}${request.url.split('?')[0]}`
-      const link = linkHeader(url, plan, info, secretKey)
+      let answer = answers.get(page)
+      if (!answer) {
+        answer = { body: `[${(await presenter.render(account, page.rows, plan.fields)).join(',')}]`, links: new Map() }
+        answers.set(page, answer)
+      }
+      const base = baseUrl(request)
+      let link = answer.links.get(base + request.url)
+      if (link === undefined && !answer.links.has(base + request.url)) {
+        link = linkHeader(`${base}${request.url.split('?')[0]}`, plan, page.info, secretKey)
+        if (answer.links.size >= KEPT_LINKS) answer.links.clear()
+        answer.links.set(base + request.url, link)
+      }
       if (link) reply.header('link', link)
-      reply.headers(paginationHeaders(plan, info, count))
-      return json(reply, `[${records.join(',')}]`)
+      reply.headers(paginationHeaders(plan, page.info, count))
+      return json(reply, answer.body)
     }
 
     /** The record named by `:id` (its id or nodeID) in the working account: with every column, or its head. */
