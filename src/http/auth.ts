@@ -22,14 +22,16 @@ export const authentication = fp(async (app: FastifyInstance) => {
   const cache = new Map<string, { token: TokenRecord | undefined; until: number }>()
   const touched = new Map<number, number>()
 
-  async function lookup(hash: string): Promise<TokenRecord | undefined> {
+  /** The token with this hash: from the cache while it is fresh (no promise), else from the database. */
+  function lookup(hash: string): TokenRecord | undefined | Promise<TokenRecord | undefined> {
     const now = Date.now()
     const hit = cache.get(hash)
     if (hit && hit.until > now) return hit.token
-    const token = await findTokenByHash(database, hash)
-    if (cache.size >= CACHE_ENTRIES) cache.clear()
-    cache.set(hash, { token, until: now + CACHE_MS })
-    return token
+    return findTokenByHash(database, hash).then((token) => {
+      if (cache.size >= CACHE_ENTRIES) cache.clear()
+      cache.set(hash, { token, until: now + CACHE_MS })
+      return token
+    })
   }
 
   function touch(request: FastifyRequest, token: TokenRecord): void {
@@ -48,15 +50,23 @@ export const authentication = fp(async (app: FastifyInstance) => {
   }
 
   app.decorateRequest('auth', null as never)
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public) return
-    const match = BEARER.exec(request.headers.authorization ?? '')
-    const token = match ? await lookup(hashToken(match[1])) : undefined
-    if (!token) return refuse(request)
+  /** Sets request.auth, or ends the request with the answer's error. */
+  function settle(request: FastifyRequest, token: TokenRecord | undefined, done: (error?: Error) => void): void {
+    if (!token) return void refuse(request).catch(done)
     const named = header(request, 'x-xurrent-account') ?? header(request, 'x-4me-account')
-    if (named !== undefined && named !== token.accountId) throw Errors.forbidden()
+    if (named !== undefined && named !== token.accountId) return done(Errors.forbidden())
     request.auth = { tokenId: token.id, scope: token.scope, account: { id: token.accountId, name: token.accountName } }
     touch(request, token)
+    done()
+  }
+
+  // A callback hook: a cached token is admitted without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.public) return done()
+    const match = BEARER.exec(request.headers.authorization ?? '')
+    const found = match ? lookup(hashToken(match[1])) : undefined
+    if (found instanceof Promise) found.then((token) => settle(request, token, done), done)
+    else settle(request, found, done)
   })
 }, { name: 'authentication', dependencies: ['counters'] })
 
