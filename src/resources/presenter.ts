@@ -12,6 +12,8 @@ interface Rendered {
   version: number
   /** The JSON value of each readable field by catalogue index; references are rendered per answer. */
   fields: Array<string | undefined>
+  /** The last object made of it: for which fields, with which references' texts. */
+  last?: { fields: Field[]; references: string; text: string }
 }
 
 export class Presenter {
@@ -88,23 +90,32 @@ export class Presenter {
     return kept && kept.version === Number(head.lock_version) && kept.account === account ? kept : undefined
   }
 
-  /** `references` keeps each target's text for the answer being made: a page shares a few targets. */
+  /**
+   * The record's JSON object with `fields`. `references` keeps each target's text for the answer
+   * being made (a page shares a few targets); the object made last is reused while the fields
+   * (the same list: the default ones, or all) and the references' texts are the same.
+   */
   private assemble(record: Rendered, row: Row, fields: Field[], references: Map<string, string>): string {
+    const targets: string[] = []
+    for (const field of fields) {
+      if (field.type.kind !== 'reference') continue
+      const key = `${field.index}:${row[field.column!]}`
+      let text = references.get(key)
+      if (text === undefined) references.set(key, (text = renderReference(row, field)))
+      targets.push(text)
+    }
+    const joined = targets.join(',')
+    if (record.last?.fields === fields && record.last.references === joined) return record.last.text
     let text = '{'
+    let t = 0
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]
       if (i > 0) text += ','
-      text += this.keys[field.index]
-      if (field.type.kind !== 'reference') {
-        text += record.fields[field.index]
-        continue
-      }
-      const key = `${field.index}:${row[field.column!]}`
-      let reference = references.get(key)
-      if (reference === undefined) references.set(key, (reference = renderReference(row, field)))
-      text += reference
+      text += this.keys[field.index] + (field.type.kind === 'reference' ? targets[t++] : record.fields[field.index])
     }
-    return text + '}'
+    text += '}'
+    record.last = { fields, references: joined, text }
+    return text
   }
 }
 
