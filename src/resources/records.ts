@@ -55,7 +55,7 @@ export class RecordStore {
   private readonly targetById = new Map<string, (account: string, id: number) => Promise<Row[]>>()
 
   constructor(
-    database: Database,
+    private readonly database: Database,
     readonly resource: Resource,
     /** How many pages of heads to keep (see query/results.ts); each holds up to 100 small rows. */
     keptPages = 0,
@@ -64,13 +64,13 @@ export class RecordStore {
     this.pageResults = new ResultCache<Page>(keptPages)
     this.columns = [...resource.columns, 'lock_version']
     this.headColumns = ['id', 'lock_version', ...resource.readable.filter((f) => f.type.kind === 'reference').map((f) => f.column!)]
-    this.findById = prepared(this.db, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
-    this.headById = prepared(this.db, 2, (account, id) => this.headQuery(account, id))
-    this.changes = prepared(this.db, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
+    this.findById = prepared(this.database, 2, (account, id) => this.base(account).select(this.columns).where('id', '=', id))
+    this.headById = prepared(this.database, 2, (account, id) => this.headQuery(account, id))
+    this.changes = prepared(this.database, 1, (account) => this.db.selectFrom('accounts').select('changes').where('id', '=', account))
     for (const field of resource.readable) {
       const table = field.type.target?.table
       if (!table) continue
-      this.targetById.set(field.name, prepared(this.db, 2, (account, id) =>
+      this.targetById.set(field.name, prepared(this.database, 2, (account, id) =>
         this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id),
       ))
     }
@@ -191,7 +191,7 @@ export class RecordStore {
       if (this.pages.size >= MAX_SHAPES) this.pages.clear()
       this.pages.set(shapeKey, statement)
     }
-    const fetched = await run(this.db, statement, values)
+    const fetched = await run(this.database, statement, values)
     const more = fetched.length > plan.perPage
     const rows = more ? fetched.slice(0, plan.perPage) : fetched
     if (backwards) rows.reverse()

@@ -12,6 +12,12 @@ export type Engine = 'sqlite' | 'postgres'
 export interface Database {
   readonly db: Kysely<Schema>
   readonly engine: Engine
+  /**
+   * SQLite only: runs a compiled reading statement at once, outside Kysely's executor, or
+   * answers undefined while a transaction is open on the connection (whose writes a read must
+   * not see before they commit; Kysely's executor waits for it).
+   */
+  readonly readNow?: (sql: string, parameters: readonly unknown[]) => unknown[] | undefined
   close(): Promise<void>
 }
 
@@ -39,10 +45,13 @@ function openSqlite(path: string): Database {
   // ~150 -> ~92 µs).
   sqlite.pragma('mmap_size = 268435456')
   sqlite.pragma('cache_size = -65536')
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) })
+  const statements = reusingStatements(sqlite)
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) })
   return {
     db,
     engine: 'sqlite',
+    // Kysely's executor costs ~1.5 µs per statement here, as much as reading a row by its key.
+    readNow: (sql, parameters) => (sqlite.inTransaction ? undefined : statements.prepare(sql).all(parameters as unknown[]) as unknown[]),
     async close() {
       await db.destroy()
     },

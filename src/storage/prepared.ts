@@ -1,7 +1,8 @@
 // Kysely takes tens of microseconds to build and compile a query: more than SQLite takes to read a
 // record by its key. A statement of fixed shape is therefore built once, with placeholders for its
 // values, and each call only supplies new values. Kysely still compiles it and drivers run it.
-import type { Compilable, CompiledQuery, Kysely } from 'kysely'
+import type { Compilable, CompiledQuery } from 'kysely'
+import type { Database } from './database.ts'
 
 /** Stands for the value at `index` while a statement is built; it must be bound as a plain value. */
 export class Placeholder {
@@ -21,20 +22,22 @@ export function shape<Row>(query: Compilable<Row>, arity: number): Shaped<Row> {
   return { compiled, slots }
 }
 
-export async function run<Row>(db: Kysely<any>, shaped: Shaped<Row>, values: readonly unknown[]): Promise<Row[]> {
+/** Runs a reading statement with these values. */
+export async function run<Row>(database: Database, shaped: Shaped<Row>, values: readonly unknown[]): Promise<Row[]> {
   const { compiled, slots } = shaped
   const parameters = slots.map((slot, i) => (slot >= 0 ? values[slot] : compiled.parameters[i]))
-  return (await db.executeQuery<Row>({ ...compiled, parameters })).rows
+  const rows = database.readNow?.(compiled.sql, parameters)
+  return rows ? (rows as Row[]) : (await database.db.executeQuery<Row>({ ...compiled, parameters })).rows
 }
 
 export const placeholders = (n: number) => Array.from({ length: n }, (_, i) => new Placeholder(i))
 
-/** A fixed statement with `arity` arguments, built once: `build` gets one placeholder per argument. */
+/** A fixed reading statement with `arity` arguments, built once: `build` gets one placeholder per argument. */
 export function prepared<Args extends unknown[], Row>(
-  db: Kysely<any>,
+  database: Database,
   arity: Args['length'],
   build: (...args: any[]) => Compilable<Row>,
 ): (...args: Args) => Promise<Row[]> {
   const shaped = shape(build(...placeholders(arity)), arity)
-  return (...args) => run(db, shaped, args)
+  return (...args) => run(database, shaped, args)
 }
