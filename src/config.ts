@@ -71,7 +71,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: optional(env, 'BODY_LIMIT', parseByteSize) ?? 8 * 1024 * 1024,
     paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
     recordCacheEntries: integer(env, 'RECORD_CACHE_ENTRIES', 10_000, 0, 10_000_000),
-    pageCacheEntries: integer(env, 'PAGE_CACHE_ENTRIES', 2_000, 0, 1_000_000),
+    pageCacheEntries: integer(env, 'PAGE_CACHE_ENTRIES', 500, 0, 1_000_000),
     rateLimit: {
       enabled: optional(env, 'RATE_LIMIT', (v) => {
         if (v === 'off') return false

@@ -27,6 +27,8 @@ export interface FieldSpec {
   default?: unknown
   /** Computes a read-only value from the row. */
   compute?: (row: Row, context: RenderContext) => unknown
+  /** Columns `compute` reads; without it a collection selecting the field reads every column. */
+  uses?: string[]
   description?: string
 }
 
@@ -62,6 +64,8 @@ export interface Resource<Table extends string = string> extends ResourceSpec<Ta
   sortable: Map<string, Field>
   /** Columns every query selects: what rendering any readable field needs. */
   columns: string[]
+  /** Columns that rendering these fields needs (id always). */
+  columnsFor(fields: Field[]): string[]
   recordSchema: TSchema
 }
 
@@ -91,6 +95,15 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
     filterable: new Map(fieldList.filter((f) => f.filterable).map((f) => [f.filterKey, f])),
     sortable: new Map(fieldList.filter((f) => f.sortable).map((f) => [f.name, f])),
     columns,
+    columnsFor(fields) {
+      const needed = new Set(['id'])
+      for (const f of fields) {
+        if (f.column) needed.add(f.column)
+        else if (f.compute && !f.uses) return columns
+        else for (const column of f.uses ?? []) needed.add(column)
+      }
+      return columns.filter((column) => needed.has(column))
+    },
     recordSchema: Type.Object(
       Object.fromEntries(readable.map((f) => [f.name, nullable(f, f.type.schema())])),
       { additionalProperties: false },

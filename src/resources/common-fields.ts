@@ -12,6 +12,7 @@ export const nodeIdField = (nodeType: string, collection: boolean): FieldSpec =>
   readOnly: true,
   collection,
   compute: (row, context) => encodeNodeId(context.nodeIdDomain, nodeType, Number(row.id)),
+  uses: ['id'],
   description: 'global id, accepted wherever :id is',
 })
 

@@ -1,16 +1,15 @@
-// Records as JSON text. Rendering a record (datetimes, nodeIDs, escaping) and reading all its
-// columns cost more than the rest of a request, so each record's rendered fields are kept, per
-// process, under its id and version: a read selects only ids and versions (`heads`), and reads
-// and renders in full only the records that are new or changed since they were last rendered.
-// Every write bumps lock_version, so a kept rendering is used only while the database still
-// holds that version; references are rendered on each answer from their targets' current rows.
+// Records as JSON text. Rendering a record (datetimes, nodeIDs, escaping) costs more than the rest
+// of a small request, so each record's rendered fields are kept, per process, under its id and
+// version. Every write bumps lock_version, so a kept field is used only while the database still
+// holds that version: every answer reads at least the record's head (id, lock_version and its
+// references) first. References are rendered on each answer from their targets' current rows.
 import { referenceColumns, type Field, type RenderContext, type Resource, type Row } from '../catalogue/resource.ts'
 import type { RecordStore } from './records.ts'
 
 interface Rendered {
   account: string
   version: number
-  /** The JSON value of each readable field by catalogue index; references are rendered per answer. */
+  /** The JSON value of each readable field rendered so far, by catalogue index (not references). */
   fields: Array<string | undefined>
   /** The last object made of it: for which fields, with which references' texts. */
   last?: { fields: Field[]; references: string; text: string }
@@ -31,63 +30,79 @@ export class Presenter {
   }
 
   /**
-   * Each head (id, lock_version and the reference columns of `fields`, attached) as the JSON
-   * object of its record with `fields`, in catalogue order. Heads whose record is gone are left out.
+   * Rows of a page as JSON objects with `fields`, in catalogue order. Each row has its head, the
+   * columns of `fields` and its references' targets attached (RecordStore.collection).
    */
-  async render(account: string, heads: readonly Row[], fields: Field[]): Promise<string[]> {
-    return (await this.present(account, heads, fields)).map((record) => record.text)
-  }
-
-  /** One record with every readable field, and the version it shows (for its ETag). */
-  async one(account: string, head: Row): Promise<{ text: string; version: number } | undefined> {
-    return (await this.present(account, [head], this.resource.readable))[0]
-  }
-
-  private async present(account: string, heads: readonly Row[], fields: Field[]): Promise<Array<{ text: string; version: number }>> {
-    const found: Array<Rendered | undefined> = heads.map((head) => this.lookup(account, head))
-    // Records not kept at the head's version are read in full; a full row stands in for its
-    // head (it may be newer than the head read before it). Heads are shared: never changed.
-    const rows = heads.slice()
-    const missing = heads.filter((_, i) => found[i] === undefined).map((head) => Number(head.id))
-    if (missing.length > 0) {
-      const read = await this.store.rows(account, missing)
-      await this.store.attachReferences(account, read, fields)
-      const byId = new Map(read.map((row) => [Number(row.id), row]))
-      heads.forEach((head, i) => {
-        const row = found[i] ? undefined : byId.get(Number(head.id))
-        if (row) [rows[i], found[i]] = [row, this.remember(account, row)]
-      })
-    }
+  render(account: string, rows: readonly Row[], fields: Field[]): string[] {
     const references = new Map<string, string>()
-    const records: Array<{ text: string; version: number }> = []
-    rows.forEach((row, i) => {
-      const record = found[i]
-      if (record) records.push({ text: this.assemble(record, row, fields, references), version: record.version })
-    })
-    return records
+    return rows.map((row) => this.assemble(this.lookup(account, row, fields) ?? this.remember(account, row, fields), row, fields, references))
   }
 
-  /** Renders a full row (every column RecordStore reads) and keeps it. */
-  remember(account: string, row: Row): Rendered {
-    const fields: Array<string | undefined> = []
-    for (const field of this.resource.readable) {
-      if (field.type.kind === 'reference') continue
+  /**
+   * One record with every readable field, and the version it shows (for its ETag): from its
+   * head (RecordStore.head) when it is kept at that version, else read in full. Undefined when
+   * the record is gone.
+   */
+  async one(account: string, head: Row): Promise<{ text: string; version: number } | undefined> {
+    const fields = this.resource.readable
+    let row = head
+    let record = this.lookup(account, head, fields)
+    if (!record) {
+      const read = await this.store.find(account, Number(head.id))
+      if (!read) return undefined
+      // The record may have changed since its head was read: its own targets, then.
+      if (!this.takeTargets(read, head, fields)) await this.store.attachReferences(account, [read], fields)
+      row = read
+      record = this.remember(account, read, fields, true)
+    }
+    return { text: this.assemble(record, row, fields, new Map()), version: record.version }
+  }
+
+  /** The record kept at the row's version, if it has every one of these fields rendered. */
+  private lookup(account: string, row: Row, fields: Field[]): Rendered | undefined {
+    const kept = this.kept.get(Number(row.id))
+    if (!kept || kept.version !== Number(row.lock_version) || kept.account !== account) return undefined
+    for (const field of fields) if (kept.fields[field.index] === undefined && field.type.kind !== 'reference') return undefined
+    return kept
+  }
+
+  /**
+   * Renders these fields of the row (which has their columns) and keeps them with the record,
+   * beside those kept at the same version unless the row is `whole`: a whole row starts anew.
+   */
+  private remember(account: string, row: Row, fields: Field[], whole = false): Rendered {
+    const id = Number(row.id)
+    const version = Number(row.lock_version)
+    const kept = this.kept.get(id)
+    const record = !whole && kept && kept.version === version && kept.account === account ? kept : { account, version, fields: [] }
+    for (const field of fields) {
+      if (field.type.kind === 'reference' || record.fields[field.index] !== undefined) continue
       const value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
-      fields[field.index] = JSON.stringify(value)
+      // The common values share one string each instead of a copy per record.
+      record.fields[field.index] = value === null ? 'null' : value === true ? 'true' : value === false ? 'false' : JSON.stringify(value)
     }
-    const rendered = { account, version: Number(row.lock_version), fields }
-    if (this.capacity > 0) {
+    if (this.capacity > 0 && record !== kept) {
       // Oldest first: a Map iterates in insertion order, and a changed record is inserted anew.
-      this.kept.delete(Number(row.id))
+      this.kept.delete(id)
       if (this.kept.size >= this.capacity) this.kept.delete(this.kept.keys().next().value!)
-      this.kept.set(Number(row.id), rendered)
+      this.kept.set(id, record)
     }
-    return rendered
+    return record
   }
 
-  private lookup(account: string, head: Row): Rendered | undefined {
-    const kept = this.kept.get(Number(head.id))
-    return kept && kept.version === Number(head.lock_version) && kept.account === account ? kept : undefined
+  /** Copies the head's reference targets to the row when both point at the same ones. */
+  private takeTargets(row: Row, head: Row, fields: Field[]): boolean {
+    // References whose targets are not stored anywhere render null either way.
+    const stored = fields.filter((field) => field.type.target?.table)
+    for (const field of stored) {
+      if (row[field.column!] !== head[field.column!] || !(referenceColumns(field).name in head)) return false
+    }
+    for (const field of stored) {
+      const columns = referenceColumns(field)
+      row[columns.name] = head[columns.name]
+      row[columns.sourceId] = head[columns.sourceId]
+    }
+    return true
   }
 
   /**

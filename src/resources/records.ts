@@ -136,12 +136,6 @@ export class RecordStore {
     return (await this.headById(account, id))[0]
   }
 
-  /** Records with every column, in no particular order; ids of other accounts find nothing. */
-  async rows(account: string, ids: number[]): Promise<Row[]> {
-    if (ids.length === 1) return this.findById(account, ids[0])
-    return this.base(account).select(this.columns).where('id', 'in', ids).execute()
-  }
-
   /** Records of the account in the subset that match the plan's filters. */
   private matching(account: string, plan: Plan, subset?: Subset) {
     return this.base(account).where((eb) => eb.and([...(subset ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
@@ -151,9 +145,8 @@ export class RecordStore {
   private pageQuery(account: unknown, plan: Plan, subset: Subset | undefined, limit: unknown, offset: unknown) {
     const paging = plan.paging
     const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
-    // Heads and the sort keys for cursors: the presenter reads the rest only for records it has
-    // not rendered at their current version.
-    const columns = [...new Set([...this.headColumns, ...plan.sort.map((key) => key.field.column!)])]
+    // Heads (for the presenter), the sort keys (for cursors) and what the page's fields need.
+    const columns = [...new Set([...this.headColumns, ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields)])]
     let query = this.matching(account as string, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)

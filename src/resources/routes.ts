@@ -60,7 +60,7 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
       const { page, count } = await store.collection(account, plan, config.paginationCountCap, subset)
       let answer = answers.get(page)
       if (!answer) {
-        answer = { body: `[${(await presenter.render(account, page.rows, plan.fields)).join(',')}]`, links: new Map() }
+        answer = { body: `[${presenter.render(account, page.rows, plan.fields).join(',')}]`, links: new Map() }
         answers.set(page, answer)
       }
       const base = baseUrl(request)

@@ -34,7 +34,7 @@ export const appOfferings = defineResource({
     description_attachments: { type: objectList(noUploadsYet), writeOnly: true },
     features_attachments: { type: objectList(noUploadsYet), writeOnly: true },
     compliance_attachments: { type: objectList(noUploadsYet), writeOnly: true },
-    attachments: { type: computed(() => Type.Array(Type.Object({}))), readOnly: true, compute: () => [] },
+    attachments: { type: computed(() => Type.Array(Type.Object({}))), readOnly: true, compute: () => [], uses: [] },
     picture_uri: { type: string({ format: isPictureUri }) },
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },
