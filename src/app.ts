@@ -53,7 +53,6 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
   app.decorate('services', services)
 
   await app.register(requestLog)
-  await app.register(securityHeaders)
   await app.register(cors)
   await app.register(contentTypes)
   await app.register(errorHandler)
@@ -63,6 +62,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
 
   await app.register(
     async (v1) => {
+      await v1.register(securityHeaders)
       await v1.register(authentication)
       await v1.register(rateLimit)
       // Under /v1 an unknown path needs a token first, like any other.

@@ -1,5 +1,5 @@
 // The headers every /v1 answer carries (conventions.md §10): nothing is cached, nothing is
-// sniffed, and a browser runs nothing from an API answer.
+// sniffed, and a browser runs nothing from an API answer. Registered in the /v1 context.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 
@@ -11,8 +11,8 @@ const V1_HEADERS = {
 
 export const securityHeaders = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?')) reply.headers(V1_HEADERS)
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      reply.headers(V1_HEADERS)
       done(null, payload)
     })
   },
