@@ -42,6 +42,8 @@ export interface Plan {
   paging: Paging
   /** Every decoded parameter but the paging ones, in request order: Link URLs keep them. */
   kept: Array<[string, string]>
+  /** The query string it was read from: the same text always makes the same plan. */
+  source: string
 }
 
 export interface ParseOptions {
@@ -131,7 +133,7 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
   } else if (page !== undefined) {
     paging = { kind: 'page', page }
   }
-  return { filters, fields, sort, perPage, paging, kept }
+  return { filters, fields, sort, perPage, paging, kept, source: search }
 }
 
 const MAX_PAGE = 1_000_000_000

@@ -3,16 +3,16 @@
 // account's records in the write's own transaction: every server process sharing the database
 // sees a kept result go stale at the same moment, and a list costs one read of the counter.
 // Counts leave cursors and pages out of their key, so walking a collection counts once; a page
-// is keyed by its whole plan.
+// is keyed by its whole plan, which its query string stands for.
 import type { Filter } from './parse.ts'
 
 export function countKey(account: string, changes: number, subset: string, filters: Filter[]): string {
   return JSON.stringify([account, changes, subset, filters.map((f) => [f.field.name, f.condition])])
 }
 
-/** `shape` and `values` as query/shape.ts makes them; `values` include the account. */
-export function pageKey(changes: number, subset: string, shape: string, values: unknown[]): string {
-  return JSON.stringify([changes, subset, shape, values])
+/** A plan is known by its query string (Plan.source), which is cheaper than its shape and values. */
+export function pageKey(account: string, changes: number, subset: string, source: string): string {
+  return `${account}\n${changes}\n${subset}\n${source}`
 }
 
 /** A bounded map that forgets the least recently used entry first. */

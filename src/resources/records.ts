@@ -168,15 +168,16 @@ export class RecordStore {
   }
 
   private async page(account: string, changes: number, plan: Plan, subset?: Subset): Promise<Page> {
+    const resultKey = pageKey(account, changes, subset?.name ?? '', plan.source)
+    const kept = this.pageResults.get(resultKey)
+    if (kept) return kept
+
     const paging = plan.paging
     const backwards = paging.kind === 'cursor' && paging.direction === 'before'
     const { key, marked, values } = planShape(plan, [account])
     const limit = new Placeholder(values.push(plan.perPage + 1) - 1)
     const offset = paging.kind === 'page' ? new Placeholder(values.push((paging.page - 1) * plan.perPage) - 1) : undefined
     const shapeKey = `${subset?.name ?? ''}:${key}`
-    const resultKey = pageKey(changes, subset?.name ?? '', key, values)
-    const kept = this.pageResults.get(resultKey)
-    if (kept) return kept
 
     let statement = this.pages.get(shapeKey)
     if (!statement) {
