@@ -1,6 +1,6 @@
 // Records as JSON text. Rendering a record (datetimes, nodeIDs, escaping) costs more than the rest
 // of a small request, so each record's rendered fields are kept, per process, under its id and
-// version. Every write bumps lock_version, so a kept field is used only while the database still
+// version. Every update bumps lock_version, so a kept field is used only while the database still
 // holds that version: every answer reads at least the record's head (id, lock_version and its
 // references) first. References are rendered on each answer from their targets' current rows.
 import { referenceColumns, type Field, type RenderContext, type Resource, type Row } from '../catalogue/resource.ts'

@@ -27,7 +27,10 @@ const TARGET_COLUMNS = ['id', 'name', 'source_id']
 const MAX_SHAPES = 1000
 const KEPT_COUNTS = 10_000
 
-/** A page of heads (see presenter.ts), shared by every answer that reuses it: never changed. */
+/**
+ * A page's rows (their heads, sort keys and the columns of the page's fields, references
+ * attached) and where it stands; shared by every answer that reuses it: never changed.
+ */
 export interface Page {
   readonly rows: readonly Row[]
   readonly info: PageInfo
@@ -57,7 +60,7 @@ export class RecordStore {
   constructor(
     private readonly database: Database,
     readonly resource: Resource,
-    /** How many pages of heads to keep (see query/results.ts); each holds up to 100 small rows. */
+    /** How many pages to keep (see query/results.ts); each holds up to 100 rows. */
     keptPages = 0,
   ) {
     this.db = database.db as Kysely<any>
@@ -156,8 +159,7 @@ export class RecordStore {
   }
 
   /**
-   * One page of the plan (the heads of its records, their references attached, and where it
-   * stands among its neighbours) and the number of matching records, counted exactly up to
+   * One page of the plan (see Page) and the number of matching records, counted exactly up to
    * `cap`. Both are reused while the account's change counter stays where it was.
    */
   async collection(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Collection> {
