@@ -11,7 +11,7 @@ import { Errors, type FieldError } from '../http/errors.ts'
 import { expectedVersion, notModified, tag } from '../http/etag.ts'
 import { baseUrl, rawQuery } from '../http/urls.ts'
 import { linkHeader, paginationHeaders } from '../query/links.ts'
-import { parseQuery } from '../query/parse.ts'
+import { parseQuery, type Plan } from '../query/parse.ts'
 import { Presenter } from './presenter.ts'
 import { routeSchemas } from './schemas.ts'
 import { RecordStore, UniqueViolation, type Page, type Scope, type Subset } from './records.ts'
@@ -54,25 +54,28 @@ export function resourceRoutes(resource: Resource, rules: Rules = {}): FastifyPl
     // Link header for the same request URL: made once, they live as long as the page is kept.
     const answers = new WeakMap<Page, { body: string; links: Map<string, string | undefined> }>()
 
-    async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
-      const account = request.auth.account.id
-      const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
-      const { page, count } = await store.collection(account, plan, config.paginationCountCap, subset)
-      let answer = answers.get(page)
-      if (!answer) {
-        answer = { body: `[${presenter.render(account, page.rows, plan.fields).join(',')}]`, links: new Map() }
-        answers.set(page, answer)
+    function answer(request: FastifyRequest, plan: Plan, page: Page): { body: string; link: string | undefined } {
+      let made = answers.get(page)
+      if (!made) {
+        made = { body: `[${presenter.render(request.auth.account.id, page.rows, plan.fields).join(',')}]`, links: new Map() }
+        answers.set(page, made)
       }
       const base = baseUrl(request)
-      let link = answer.links.get(base + request.url)
-      if (link === undefined && !answer.links.has(base + request.url)) {
-        link = linkHeader(`${base}${request.url.split('?')[0]}`, plan, page.info, secretKey)
-        if (answer.links.size >= KEPT_LINKS) answer.links.clear()
-        answer.links.set(base + request.url, link)
+      const url = base + request.url
+      if (!made.links.has(url)) {
+        if (made.links.size >= KEPT_LINKS) made.links.clear()
+        made.links.set(url, linkHeader(`${base}${request.url.split('?')[0]}`, plan, page.info, secretKey))
       }
+      return { body: made.body, link: made.links.get(url) }
+    }
+
+    async function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
+      const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
+      const { page, count } = await store.collection(request.auth.account.id, plan, config.paginationCountCap, subset)
+      const { body, link } = answer(request, plan, page)
       if (link) reply.header('link', link)
       reply.headers(paginationHeaders(plan, page.info, count))
-      return json(reply, answer.body)
+      return json(reply, body)
     }
 
     /** The record named by `:id` (its id or nodeID) in the working account: with every column, or its head. */
