@@ -1,8 +1,7 @@
 import pino, { type Logger } from 'pino'
 
-// Lines are buffered up to this many bytes, and written at least this often: one write per
-// request line cost ~9 µs of a ~60 µs request (measured, docs/benchmarks.md). A killed process
-// loses at most the buffer; a process that exits flushes it.
+// Lines are buffered up to this many bytes, and written at least this often, instead of a
+// write(2) per request line. A killed process loses at most the buffer; one that exits flushes it.
 const BUFFER_BYTES = 4096
 const FLUSH_MS = 500
 
