@@ -17,8 +17,8 @@ import { openapi, openapiDocument } from './http/openapi.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
 import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
-import appOfferings from './resources/app-offerings/index.ts'
-import serviceInstances from './resources/service-instances/index.ts'
+import { recordRoutes } from './http/routes/records.ts'
+import { RESOURCES } from './resources/index.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -71,8 +71,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
       })
       v1.get('/', { config: { public: true }, schema: { tags: ['operations'], summary: 'The API root', security: [] } }, async () => ({}))
       await v1.register(openapiDocument)
-      await v1.register(appOfferings)
-      await v1.register(serviceInstances)
+      for (const { resource, rules } of RESOURCES) await v1.register(recordRoutes(resource, rules))
     },
     { prefix: '/v1' },
   )

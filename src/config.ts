@@ -19,10 +19,8 @@ export interface Config {
   logLevel: string
   bodyLimit: number
   paginationCountCap: number
-  /** Records kept rendered as JSON per resource and process (0: none), see resources/presenter.ts. */
-  recordCacheEntries: number
-  /** Collection pages kept per resource and process (0: none), see query/results.ts. */
-  pageCacheEntries: number
+  /** Bytes of collection answers and counts kept per resource and process (0: none), see records/reuse.ts. */
+  resultCacheBytes: number
   rateLimit: {
     enabled: boolean
     burst: number
@@ -70,8 +68,7 @@ export function loadConfig(env: Env = process.env): Config {
     }) ?? 'info',
     bodyLimit: optional(env, 'BODY_LIMIT', parseByteSize) ?? 8 * 1024 * 1024,
     paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
-    recordCacheEntries: integer(env, 'RECORD_CACHE_ENTRIES', 10_000, 0, 10_000_000),
-    pageCacheEntries: integer(env, 'PAGE_CACHE_ENTRIES', 500, 0, 1_000_000),
+    resultCacheBytes: optional(env, 'RESULT_CACHE_BYTES', (v) => (/^0+$/.test(v) ? 0 : parseByteSize(v))) ?? 32 * 1024 * 1024,
     rateLimit: {
       enabled: optional(env, 'RATE_LIMIT', (v) => {
         if (v === 'off') return false

@@ -1,7 +1,7 @@
 // A resource is declared once, as a catalogue of fields; everything else about it (body reading,
 // rendering, the query whitelist, SQL columns, the OpenAPI schema) is derived here.
 import { Type, type TSchema } from 'typebox'
-import type { FieldType } from './types.ts'
+import type { ColumnType, FieldType } from './types.ts'
 
 export type Row = Record<string, unknown>
 
@@ -50,8 +50,33 @@ export interface ResourceSpec<Table extends string = string> {
   /** Type name inside nodeIDs: `AppOffering`. */
   nodeType: string
   fields: Record<string, FieldSpec>
+  /** A sortable field, `-` in front for descending. */
   defaultSort: string
+  /** Columns of the table that no field renders (a published version's draft, say), by name. */
+  internal?: Record<string, { type: FieldType; notNull?: boolean; indexed?: boolean }>
+  /**
+   * The columns every query of the table fixes by equality, which its indexes lead with:
+   * the account, and for an audit trail the record too.
+   */
+  indexPrefix?: string[]
 }
+
+/** A column of a resource's table, as the catalogue declares it (the schema test holds the migrations to it). */
+export interface ColumnSpec {
+  name: string
+  type: ColumnType
+  /** Filterable or sortable: an index (account_id, column, id) bounds what a query on it reads. */
+  indexed: boolean
+}
+
+/** Columns every resource table has besides its catalogue's (see records/store.ts). */
+export const RECORD_COLUMNS: ColumnSpec[] = [
+  { name: 'account_id', type: { sql: 'text', notNull: true }, indexed: false },
+  { name: 'lock_version', type: { sql: 'integer', notNull: true }, indexed: false },
+  // A number from one sequence for the whole database, moved by the database itself on every
+  // insert and update of the row (migration 004): what kept results are checked against.
+  { name: 'change_seq', type: { sql: 'integer', notNull: true }, indexed: true },
+]
 
 export interface Resource<Table extends string = string> extends ResourceSpec<Table> {
   fieldList: Field[]
@@ -66,6 +91,15 @@ export interface Resource<Table extends string = string> extends ResourceSpec<Ta
   columns: string[]
   /** Columns that rendering these fields needs (id always). */
   columnsFor(fields: Field[]): string[]
+  /** The default sort as a field and a direction. */
+  defaultOrder: { field: Field; descending: boolean }
+  /** A column that no field renders, as a field the records core may filter on (an audit entry's record). */
+  internalField(name: string): Field
+  /** Readable references whose targets are stored: what a read joins to render them. */
+  references: Field[]
+  indexPrefix: string[]
+  /** Every column of the table, id first: the catalogue's, the internal ones and RECORD_COLUMNS. */
+  tableColumns: ColumnSpec[]
   recordSchema: TSchema
 }
 
@@ -83,10 +117,30 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
   }
   const byName = new Map(fieldList.map((f) => [f.name, f]))
   const readable = fieldList.filter((f) => !f.writeOnly)
-  const columns = [...new Set(['id', ...readable.filter((f) => f.column).map((f) => f.column!)])]
-  if (!byName.get(spec.defaultSort)?.sortable) throw new Error(`${spec.name}: default sort ${spec.defaultSort} must be sortable`)
+  // What rendering any readable field needs: their columns, and the columns computed ones use.
+  const columns = [...new Set(['id', ...readable.flatMap((f) => (f.column ? [f.column] : (f.uses ?? [])))])]
+  const internal = new Map(
+    Object.entries(spec.internal ?? {}).map(([name, c], i): [string, Field] => [name, { type: c.type, name, index: -1 - i, column: name, input: name, filterKey: name }]),
+  )
+  const descending = spec.defaultSort.startsWith('-')
+  const sortField = byName.get(descending ? spec.defaultSort.slice(1) : spec.defaultSort)
+  if (!sortField?.sortable) throw new Error(`${spec.name}: default sort ${spec.defaultSort} must be sortable`)
+  let references: Field[] | undefined
+  const tableColumns: ColumnSpec[] = [
+    ...fieldList
+      .filter((f) => f.column && f.type.column)
+      .map((f) => ({
+        name: f.column!,
+        // Required fields, and the timestamps every record has, are never NULL.
+        type: { ...f.type.column!, notNull: f.type.column!.notNull || !!f.required || (!!f.readOnly && f.type.kind !== 'reference') },
+        indexed: !!(f.filterable || f.sortable),
+      })),
+    ...Object.entries(spec.internal ?? {}).map(([name, c]) => ({ name, type: { ...c.type.column!, notNull: c.type.column!.notNull || !!c.notNull }, indexed: !!c.indexed })),
+    ...RECORD_COLUMNS,
+  ]
   return {
     ...spec,
+    indexPrefix: spec.indexPrefix ?? ['account_id'],
     fieldList,
     field: (name) => byName.get(name),
     writable: fieldList.filter((f) => !f.readOnly && !f.compute),
@@ -104,6 +158,17 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
       }
       return columns.filter((column) => needed.has(column))
     },
+    defaultOrder: { field: sortField, descending },
+    internalField(name) {
+      const field = internal.get(name)
+      if (!field) throw new Error(`${spec.name} has no internal column ${name}`)
+      return field
+    },
+    // Named lazily: two resources may reference each other.
+    get references() {
+      return (references ??= readable.filter((f) => f.type.kind === 'reference' && f.type.target?.() != null))
+    },
+    tableColumns,
     recordSchema: Type.Object(
       Object.fromEntries(readable.map((f) => [f.name, nullable(f, f.type.schema())])),
       { additionalProperties: false },

@@ -2,6 +2,7 @@
 // which Rails-worded message a bad value gets, how its column stores it, how it is rendered, how a
 // filter value is read, and its JSON schema. Every resource's fields are built from these.
 import { Type, type TSchema } from 'typebox'
+import type { Resource } from './resource.ts'
 
 export type Coerced = { value: unknown } | { error: string }
 
@@ -30,9 +31,25 @@ export interface FieldType {
   readonly filter: FilterRules | undefined
   /** JSON schema of the rendered value (without null). */
   schema(): TSchema
-  /** References only: the table of the target records (null: none can exist yet). */
-  readonly target?: { table: string | null }
+  /** The column that stores it (none for computed values and write-only lists). */
+  readonly column: ColumnType | undefined
+  /** Whether a stored value can stand in a cursor as the boundary of a sort on this field. */
+  cursor(stored: unknown): boolean
+  /** References only: the resource of the target records (null: none can exist yet). */
+  readonly target?: () => Resource | null
 }
+
+/** How a type is stored: both engines keep the same values (see storage/schema.ts). */
+export interface ColumnType {
+  sql: 'text' | 'integer'
+  /** A blank value is '' or 0 rather than NULL (strings, enums, booleans). */
+  notNull: boolean
+}
+
+const TEXT_COLUMN: ColumnType = { sql: 'text', notNull: true }
+const INTEGER_COLUMN: ColumnType = { sql: 'integer', notNull: false }
+const isText = (stored: unknown) => typeof stored === 'string'
+const isWhole = (stored: unknown) => Number.isSafeInteger(stored)
 
 export const Messages = {
   blank: "can't be blank",
@@ -109,6 +126,8 @@ export function string(options: StringOptions = {}): FieldType {
     },
     render: (stored) => (stored === '' || stored == null ? null : stored),
     store: (value) => value ?? '',
+    column: TEXT_COLUMN,
+    cursor: isText,
     schema: () =>
       Type.String({
         ...(options.max !== undefined && { maxLength: options.max }),
@@ -141,6 +160,8 @@ export function integer(options: { min?: number; max?: number } = {}): FieldType
     },
     render: (stored) => (stored == null ? null : Number(stored)),
     store: (value) => value ?? null,
+    column: INTEGER_COLUMN,
+    cursor: isWhole,
     schema: () => Type.Integer({ ...(options.min !== undefined && { minimum: options.min }), ...(options.max !== undefined && { maximum: options.max }) }),
   }
 }
@@ -175,6 +196,8 @@ export function boolean(): FieldType {
     },
     render: (stored) => stored === 1 || stored === true,
     store: (value) => (value ? 1 : 0),
+    column: { sql: 'integer', notNull: true },
+    cursor: (stored) => stored === 0 || stored === 1,
     schema: () => Type.Boolean(),
   }
 }
@@ -192,6 +215,8 @@ export function enumeration(values: readonly string[]): FieldType {
     },
     render: (stored) => (stored === '' || stored == null ? null : stored),
     store: (value) => value ?? '',
+    column: TEXT_COLUMN,
+    cursor: (stored) => stored === '' || allowed.has(stored as string),
     schema: () => Type.String({ enum: [...values] }),
   }
 }
@@ -246,6 +271,8 @@ export function datetime(): FieldType {
     },
     render: (stored) => (stored == null ? null : formatDatetime(Number(stored))),
     store: (value) => value ?? null,
+    column: INTEGER_COLUMN,
+    cursor: isWhole,
     schema: () => Type.String({ format: 'date-time' }),
   }
 }
@@ -258,9 +285,10 @@ export interface ReferenceValue {
 
 /**
  * A reference to another record, written as `<field>_id` with the numeric id. Whether the id
- * exists (in the working account) is answered by the resource's store, which loads the target.
+ * exists (in the working account) is answered by the records core, which loads the target. The
+ * target is named lazily, so two resources may reference each other.
  */
-export function reference(target: { table: string | null }): FieldType {
+export function reference(target: () => Resource | null): FieldType {
   const id = integer({ min: 1 })
   return {
     kind: 'reference',
@@ -274,6 +302,8 @@ export function reference(target: { table: string | null }): FieldType {
     },
     render: (stored) => stored ?? null,
     store: (value) => value ?? null,
+    column: INTEGER_COLUMN,
+    cursor: isWhole,
     schema: () =>
       Type.Object({ id: Type.Integer(), name: Type.String(), sourceID: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
   }
@@ -303,6 +333,8 @@ export function computed(schema: () => TSchema): FieldType {
     coerce: () => ({ error: Messages.invalid }),
     render: (stored) => stored,
     store: () => undefined,
+    column: undefined,
+    cursor: () => false,
     schema,
   }
 }
@@ -323,6 +355,8 @@ export function objectList(check: (items: Record<string, unknown>[]) => string |
     check: (value) => check(value as Record<string, unknown>[]),
     render: () => undefined,
     store: () => undefined,
+    column: undefined,
+    cursor: () => false,
     schema: () => Type.Array(Type.Object({ key: Type.String() })),
   }
 }

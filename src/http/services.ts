@@ -5,6 +5,7 @@ import type { Database } from '../storage/database.ts'
 import type { Account } from '../storage/accounts.ts'
 import type { Scope } from '../storage/tokens.ts'
 import type { Counters } from '../platform/counters.ts'
+import type { Actor } from '../records/rules.ts'
 
 export interface Services {
   config: Config
@@ -17,6 +18,8 @@ export interface Auth {
   tokenId: number
   scope: Scope
   account: Account
+  /** The person the token belongs to: who audit entries name. */
+  person?: Actor
 }
 
 declare module 'fastify' {

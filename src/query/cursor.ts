@@ -1,13 +1,16 @@
-// Keyset cursors: the sort key values of a page's boundary record, the sort they belong to and
-// the page number they lead to, as base64url JSON with an HMAC. A cursor that was not made by
-// this deployment, or was changed on the way, does not decode.
+// Keyset cursors: the sort key values of a page's boundary record, the sort they belong to, the
+// page number they lead to and the count of the walk's first page, as base64url JSON with an
+// HMAC. A cursor that was not made by this deployment, or was changed on the way, does not decode.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { SortKey } from './parse.ts'
+import type { Count } from './paging.ts'
 
 export interface CursorPayload {
   sort: string
   values: unknown[]
   page: number
+  /** What the walk's first page counted (a cursor made before counts were carried has none). */
+  count?: Count
 }
 
 const MAC_BYTES = 16
@@ -22,7 +25,8 @@ function mac(secret: string, data: string): Buffer {
 }
 
 export function encodeCursor(secret: string, payload: CursorPayload): string {
-  const data = Buffer.from(JSON.stringify([payload.sort, payload.values, payload.page])).toString('base64url')
+  const count = payload.count ? [payload.count.total, payload.count.throttled ? 1 : 0] : []
+  const data = Buffer.from(JSON.stringify([payload.sort, payload.values, payload.page, ...count])).toString('base64url')
   return `${data}.${mac(secret, data).toString('base64url')}`
 }
 
@@ -36,10 +40,12 @@ export function decodeCursor(secret: string, text: string): CursorPayload | unde
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   try {
     const parsed: unknown = JSON.parse(Buffer.from(data, 'base64url').toString())
-    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined
-    const [sort, values, page] = parsed
+    if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 5)) return undefined
+    const [sort, values, page, total, throttled] = parsed
     if (typeof sort !== 'string' || !Array.isArray(values) || !Number.isSafeInteger(page) || page < 1) return undefined
-    return { sort, values, page }
+    if (parsed.length === 3) return { sort, values, page }
+    if (!Number.isSafeInteger(total) || total < 0 || (throttled !== 0 && throttled !== 1)) return undefined
+    return { sort, values, page, count: { total, throttled: throttled === 1 } }
   } catch {
     return undefined
   }

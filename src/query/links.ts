@@ -1,21 +1,7 @@
 // The response half of a collection: the Link header and the X-Pagination-* headers.
 import { encodeCursor, sortSignature } from './cursor.ts'
 import type { Plan } from './parse.ts'
-
-export interface PageInfo {
-  page: number
-  hasNext: boolean
-  hasPrev: boolean
-  /** Sort key values of the first and last record of the page (none on an empty page). */
-  first?: unknown[]
-  last?: unknown[]
-}
-
-export interface Count {
-  total: number
-  /** More records match than were counted. */
-  throttled: boolean
-}
+import type { Count, PageInfo } from './paging.ts'
 
 /** Percent-encodes all but RFC 3986's unreserved characters (encodeURIComponent leaves !'()*). */
 export function encodeParam(text: string): string {
@@ -23,14 +9,15 @@ export function encodeParam(text: string): string {
 }
 
 /** Absolute URLs with every kept parameter, percent-encoded so no raw comma reaches a client. */
-export function linkHeader(url: string, plan: Plan, info: PageInfo, secret: string): string | undefined {
+export function linkHeader(url: string, plan: Plan, info: PageInfo, count: Count, secret: string): string | undefined {
   const kept = plan.kept.map(([k, v]) => `${encodeParam(k)}=${encodeParam(v)}`)
   const to = (extra?: string) => {
     const params = extra ? [...kept, extra] : kept
     return params.length > 0 ? `${url}?${params.join('&')}` : url
   }
+  // A cursor carries the count of the page it came from: a walk counts once, on its first page.
   const cursor = (name: string, values: unknown[], page: number) =>
-    `${name}=${encodeParam(encodeCursor(secret, { sort: sortSignature(plan.sort), values, page }))}`
+    `${name}=${encodeParam(encodeCursor(secret, { sort: sortSignature(plan.sort), values, page, count }))}`
 
   const links: string[] = []
   if (plan.paging.kind === 'page') {

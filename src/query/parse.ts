@@ -5,9 +5,10 @@
 //              a,b -> one of (integers, enums)       <v <=v >v >=v, and two of them -> range
 //   fields     fields=a,b           sort   sort=a,-b (ties by id)
 //   paging     per_page=1..100, page=N, search_after=<cursor>, search_before=<cursor>
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
 import type { Field, Resource } from '../catalogue/resource.ts'
 import { decodeCursor, sortSignature } from './cursor.ts'
+import type { Count } from './paging.ts'
 
 export type Comparison = '<' | '<=' | '>' | '>='
 
@@ -30,7 +31,7 @@ export interface SortKey {
 export type Paging =
   | { kind: 'first' }
   | { kind: 'page'; page: number }
-  | { kind: 'cursor'; direction: 'after' | 'before'; boundary: unknown[]; page: number }
+  | { kind: 'cursor'; direction: 'after' | 'before'; boundary: unknown[]; page: number; count?: Count }
 
 export interface Plan {
   filters: Filter[]
@@ -82,7 +83,7 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
   const maxPerPage = options.maxPerPage ?? 100
   let perPage = options.defaultPerPage ?? 20
   let fields: Field[] = resource.collectionFields
-  let sort: SortKey[] = [{ field: resource.field(resource.defaultSort)!, descending: false }]
+  let sort: SortKey[] = [resource.defaultOrder]
   let page: number | undefined
   let cursor: { direction: 'after' | 'before'; text: string } | undefined
   const filters: Filter[] = []
@@ -129,7 +130,7 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
     if (payload.sort !== sortSignature(sort) || !boundaryFits(sort, payload.values)) {
       throw Errors.badRequest(`The cursor in search_${cursor.direction} belongs to another sort order`)
     }
-    paging = { kind: 'cursor', direction: cursor.direction, boundary: payload.values, page: payload.page }
+    paging = { kind: 'cursor', direction: cursor.direction, boundary: payload.values, page: payload.page, ...(payload.count && { count: payload.count }) }
   } else if (page !== undefined) {
     paging = { kind: 'page', page }
   }
@@ -165,7 +166,7 @@ function parseSort(resource: Resource, value: string): SortKey[] {
     else if (!keys.some((k) => k.field === field)) keys.push({ field, descending })
   }
   if (refused.length > 0) throw Errors.sortNotAllowed(refused)
-  return keys.length > 0 ? keys : [{ field: resource.field(resource.defaultSort)!, descending: false }]
+  return keys.length > 0 ? keys : [resource.defaultOrder]
 }
 
 const RANGE = /^(<=|>=|<|>)([^<>]+)(?:(<=|>=|<|>)([^<>]+))?$/
@@ -221,12 +222,7 @@ function negate(condition: Condition, invalid: () => Error): Condition {
   }
 }
 
+/** Each sort field's type says what a boundary value of it may be (a boolean's is 0 or 1). */
 function boundaryFits(sort: SortKey[], values: unknown[]): boolean {
-  return (
-    values.length === sort.length &&
-    sort.every((key, i) => {
-      const numeric = key.field.type.kind === 'integer' || key.field.type.kind === 'datetime'
-      return numeric ? Number.isSafeInteger(values[i]) : typeof values[i] === 'string'
-    })
-  )
+  return values.length === sort.length && sort.every((key, i) => key.field.type.cursor(values[i]))
 }

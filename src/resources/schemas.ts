@@ -2,6 +2,7 @@
 // serialization and the OpenAPI document; requests are validated by the catalogue (see app.ts).
 import { Type, type TObject, type TSchema } from 'typebox'
 import type { Field, Resource } from '../catalogue/resource.ts'
+import { auditEntries } from './audit-entries/fields.ts'
 
 export const ErrorBody = Type.Object({
   message: Type.String(),
@@ -75,7 +76,7 @@ function writeBody(resource: Resource, mode: 'create' | 'update'): TSchema {
 }
 
 const ETAG_HEADERS = {
-  'if-none-match': Type.Optional(Type.String({ description: 'An ETag of this record: 304 without a body while it is unchanged' })),
+  'if-none-match': Type.Optional(Type.String({ description: 'An ETag of this answer: 304 without a body while it is unchanged' })),
 }
 const IF_MATCH_HEADERS = {
   'if-match': Type.Optional(Type.String({ description: 'An ETag of this record, or *: 409 and no change when the record has changed since' })),
@@ -87,7 +88,7 @@ export function routeSchemas(resource: Resource) {
   const record = resource.recordSchema
   const list = Type.Array(Type.Partial(record))
   return {
-    list: { tags, summary: `List ${resource.name}`, headers: Headers, querystring: collectionQuery(resource), response: { 200: list, ...errorResponses(400) } },
+    list: { tags, summary: `List ${resource.name}`, headers: Type.Object({ ...accountHeaders, ...ETAG_HEADERS }), querystring: collectionQuery(resource), response: { 200: list, ...errorResponses(400) } },
     subset: (name: string) => ({
       tags,
       summary: `List ${resource.name}: predefined filter ${name}`,
@@ -101,6 +102,14 @@ export function routeSchemas(resource: Resource) {
       headers: Type.Object({ ...accountHeaders, ...ETAG_HEADERS }),
       params: IdParams,
       response: { 200: record, 304: { type: 'null', description: 'Not modified (If-None-Match)' }, ...errorResponses(404) },
+    },
+    audit: {
+      tags,
+      summary: `Audit trail of one of ${resource.name}, newest first`,
+      headers: Type.Object({ ...accountHeaders, ...ETAG_HEADERS }),
+      params: IdParams,
+      querystring: collectionQuery(auditEntries),
+      response: { 200: Type.Array(Type.Partial(auditEntries.recordSchema)), 304: { type: 'null', description: 'Not modified (If-None-Match)' }, ...errorResponses(400, 404) },
     },
     create: {
       tags,

@@ -1,4 +1,3 @@
-import { sql, type Kysely } from 'kysely'
 import type { Database } from './database.ts'
 import { nowSeconds } from './database.ts'
 
@@ -31,12 +30,4 @@ export async function findAccount(database: Database, id: string): Promise<Accou
 export async function countAccounts(database: Database): Promise<number> {
   const row = await database.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   return Number(row.n)
-}
-
-/**
- * Moves the account's change counter (read by the record store to know when a cached count is
- * stale); call it in the transaction of the write it stands for.
- */
-export async function markChanged(db: Kysely<any>, id: string): Promise<void> {
-  await db.updateTable('accounts').set({ changes: sql`changes + 1` }).where('id', '=', id).execute()
 }

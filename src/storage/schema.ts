@@ -9,8 +9,6 @@ export interface AccountsTable {
   id: string
   name: string
   created_at: number
-  /** Increased by every write of a record of the account: cached counts are keyed by it. */
-  changes: ColumnType<number, number | undefined, number>
 }
 
 export interface ApiTokensTable {
@@ -39,6 +37,8 @@ export interface ServiceInstancesTable {
   created_at: number
   updated_at: number
   lock_version: ColumnType<number, number | undefined, number>
+  /** Set by the database on every insert and update (migration 004); never written by code. */
+  change_seq: ColumnType<number, never, never>
 }
 
 export interface AppOfferingsTable {
@@ -67,6 +67,23 @@ export interface AppOfferingsTable {
   created_at: number
   updated_at: number
   lock_version: ColumnType<number, number | undefined, number>
+  change_seq: ColumnType<number, never, never>
+}
+
+export interface AuditEntriesTable {
+  id: Id
+  account_id: string
+  /** The resource's name: `app_offerings`. */
+  record_type: string
+  record_id: number
+  action: string
+  created_at: number
+  created_by_id: number | null
+  created_by_name: string
+  /** `{field: [old, new]}` as JSON text. */
+  changes: string
+  lock_version: ColumnType<number, number | undefined, number>
+  change_seq: ColumnType<number, number | undefined, number>
 }
 
 export interface Schema {
@@ -75,4 +92,5 @@ export interface Schema {
   settings: SettingsTable
   service_instances: ServiceInstancesTable
   app_offerings: AppOfferingsTable
+  audit_entries: AuditEntriesTable
 }

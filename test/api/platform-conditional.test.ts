@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { engines } from '../support/stores.ts'
 import { useHarness, type TestAccount } from '../support/harness.ts'
+import { validOffering } from '../support/offerings.ts'
 
 async function serviceInstance(account: TestAccount): Promise<{ id: number; etag: string }> {
   const res = await account.call('POST', '/v1/service_instances', { name: `Mail ${Math.random().toString(36).slice(2, 8)}` })
@@ -24,7 +25,26 @@ for (const engine of engines) {
       const tags = [created.etag, first.headers.etag, second.headers.etag]
       assert.equal(new Set(tags).size, 3, `three versions, three tags: ${tags}`)
       assert.equal((await account.call('GET', `/v1/service_instances/${created.id}`)).headers.etag, second.headers.etag)
-      assert.equal((await account.call('GET', '/v1/service_instances')).headers.etag, undefined, 'collections have none')
+    })
+
+    it('tags what is sent: a renamed service instance changes the tag of an offering and of a list showing it', async () => {
+      const account = await h().account()
+      const si = await serviceInstance(account)
+      const created = await account.call('POST', '/v1/app_offerings', validOffering(si.id))
+      assert.equal(created.statusCode, 201, created.body)
+      const path = `/v1/app_offerings/${created.json().id}`
+      const before = await account.call('GET', path)
+      const listBefore = await account.call('GET', '/v1/app_offerings')
+      assert.match(listBefore.headers.etag as string, /^W\/"[0-9a-f]{32}"$/)
+      assert.equal((await account.call('GET', '/v1/app_offerings', undefined, { 'if-none-match': listBefore.headers.etag as string })).statusCode, 304)
+      assert.equal((await account.call('PATCH', `/v1/service_instances/${si.id}`, { name: 'Renamed' })).statusCode, 200)
+      const after = await account.call('GET', path, undefined, { 'if-none-match': before.headers.etag as string })
+      assert.equal(after.statusCode, 200, 'the old tag no longer matches')
+      assert.equal(after.json().service_instance.name, 'Renamed')
+      assert.notEqual(after.headers.etag, before.headers.etag)
+      const listAfter = await account.call('GET', '/v1/app_offerings', undefined, { 'if-none-match': listBefore.headers.etag as string })
+      assert.equal(listAfter.statusCode, 200)
+      assert.notEqual(listAfter.headers.etag, listBefore.headers.etag)
     })
 
     it('answers 304 without a body to If-None-Match while the record is unchanged', async () => {

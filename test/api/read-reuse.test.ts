@@ -78,8 +78,8 @@ for (const engine of engines) {
         '/v1/service_instances',
       ]
       const kept = as(account, h().app)
-      const none = as(account, await otherProcess({ RECORD_CACHE_ENTRIES: '0', PAGE_CACHE_ENTRIES: '0' }))
-      const tight = as(account, await otherProcess({ RECORD_CACHE_ENTRIES: '1', PAGE_CACHE_ENTRIES: '1' }))
+      const none = as(account, await otherProcess({ RESULT_CACHE_BYTES: '0' }))
+      const tight = as(account, await otherProcess({ RESULT_CACHE_BYTES: '16kb' }))
       for (const url of urls) {
         const expected = await kept(url)
         assert.equal(expected.statusCode, 200)

@@ -1,50 +1,40 @@
-// Kept collection results: bounded (the least recently used go first), nothing kept at capacity
-// 0, and keys that tell apart every input a result depends on.
+// Kept collection answers (records/reuse.ts): bounded in bytes, the least recently used going
+// first, an answer larger than a sixteenth of the budget never kept, and nothing used under
+// another watermark than the one it was kept at.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseQuery } from '../../src/query/parse.ts'
-import { ResultCache, countKey, pageKey } from '../../src/query/results.ts'
-import { appOfferings } from '../../src/resources/app-offerings/fields.ts'
+import { ByteBoundedCache } from '../../src/records/reuse.ts'
 
-const plan = (query: string) => parseQuery(appOfferings, query, { cursorSecret: 'secret' })
+describe('ByteBoundedCache', () => {
+  it('holds at most its capacity in bytes and forgets the least recently used first', () => {
+    const cache = new ByteBoundedCache<string>(16_000)
+    cache.set('a', 'm1', 'A', 600)
+    cache.set('b', 'm1', 'B', 600)
+    assert.equal(cache.get('a', 'm1'), 'A', 'a is now the most recently used')
+    for (let i = 0; i < 30; i++) cache.set(`k${i}`, 'm1', 'x', 600)
+    assert.ok(cache.bytes <= 16_000, `holds ${cache.bytes} bytes`)
+    assert.equal(cache.get('b', 'm1'), undefined, 'b was the least recently used')
+  })
 
-describe('ResultCache', () => {
-  it('holds at most its capacity and forgets the least recently used first', () => {
-    const cache = new ResultCache<number>(2)
-    cache.set('a', 1)
-    cache.set('b', 2)
-    assert.equal(cache.get('a'), 1, 'a is now the most recently used')
-    cache.set('c', 3)
-    assert.equal(cache.get('b'), undefined, 'b was the least recently used')
-    assert.equal(cache.get('a'), 1)
-    assert.equal(cache.get('c'), 3)
+  it('never keeps an entry larger than a sixteenth of its capacity', () => {
+    const cache = new ByteBoundedCache<string>(16_000)
+    cache.set('big', 'm1', 'X', 1_001)
+    assert.equal(cache.get('big', 'm1'), undefined)
+    assert.equal(cache.bytes, 0)
+  })
+
+  it('answers nothing under another watermark, and forgets the stale entry', () => {
+    const cache = new ByteBoundedCache<string>(16_000)
+    cache.set('a', 'm1', 'A', 100)
+    assert.equal(cache.get('a', 'm2'), undefined)
+    assert.equal(cache.get('a', 'm1'), undefined, 'a stale entry is dropped when found')
+    assert.equal(cache.size, 0)
+    assert.equal(cache.bytes, 0)
   })
 
   it('keeps nothing at capacity 0', () => {
-    const cache = new ResultCache<number>(0)
-    cache.set('a', 1)
-    assert.equal(cache.get('a'), undefined)
-  })
-})
-
-describe('result keys', () => {
-  it('give a page its own key per account, change counter, subset and query string', () => {
-    const keys = [
-      pageKey('acme', 1, '', 'name=a'),
-      pageKey('wdc', 1, '', 'name=a'),
-      pageKey('acme', 2, '', 'name=a'),
-      pageKey('acme', 1, 'latest_internal', 'name=a'),
-      pageKey('acme', 1, '', 'name=b'),
-      pageKey('acme', 1, '', 'name=a&per_page=5'),
-    ]
-    assert.equal(new Set(keys).size, keys.length)
-  })
-
-  it('count once per filters, whatever the page, cursor, sort or fields', () => {
-    const key = (query: string) => countKey('acme', 1, '/100000', plan(query).filters)
-    assert.equal(key('disabled=true'), key('disabled=true&page=3&per_page=5&sort=-name&fields=name'))
-    assert.notEqual(key('disabled=true'), key('disabled=false'))
-    assert.notEqual(key('disabled=true'), countKey('acme', 2, '/100000', plan('disabled=true').filters))
-    assert.notEqual(key('disabled=true'), countKey('wdc', 1, '/100000', plan('disabled=true').filters))
+    const cache = new ByteBoundedCache<number>(0)
+    cache.set('a', 'm1', 1, 1)
+    assert.equal(cache.get('a', 'm1'), undefined)
   })
 })

@@ -1,8 +1,9 @@
 // The app offering's field catalogue (app-offerings.md, "Fields"), in the order of that table.
 import { Type } from 'typebox'
 import { defineResource } from '../../catalogue/resource.ts'
-import { boolean, computed, duration, enumeration, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
+import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
+import { serviceInstances } from '../service-instances/fields.ts'
 import { isPictureUri } from './picture.ts'
 
 export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
@@ -21,7 +22,7 @@ export const appOfferings = defineResource({
     nodeID: nodeIdField('AppOffering', true),
     name: { type: string({ max: 128, trim: true }), required: true, filterable: true, sortable: true, collection: true },
     reference: { type: string({ max: 161, trim: true }), required: true, filterable: true, collection: true },
-    service_instance: { type: reference({ table: 'service_instances' }), required: true, collection: true },
+    service_instance: { type: reference(() => serviceInstances), required: true, collection: true },
     policy_jwt_alg: { type: enumeration(JWT_ALGORITHMS), required: true, collection: true },
     webhook_uri_template: { type: string({ max: 255, format: isUriTemplate }), required: true, collection: true },
     policy_jwt_audience: { type: string({ max: 2048 }), collection: true },
@@ -39,8 +40,12 @@ export const appOfferings = defineResource({
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },
     // No UI extension version exists yet, so any id "must exist".
-    ui_extension_version: { type: reference({ table: null }) },
+    ui_extension_version: { type: reference(() => null) },
     ...sourceFields({ sourceID: true }),
     ...timestampFields(true),
+  },
+  internal: {
+    // NULL on a draft; a published version points at its draft and shares its reference.
+    draft_id: { type: integer() },
   },
 })

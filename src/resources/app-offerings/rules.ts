@@ -1,6 +1,6 @@
 // The app offering's own rules, beside its catalogue.
 import { Messages } from '../../catalogue/types.ts'
-import type { Rules, Write } from '../routes.ts'
+import type { Rules, Write } from '../../records/rules.ts'
 import { defaultSource } from '../source.ts'
 
 /** When a create leaves `reference` out: `<account>_<name in lower case, spaces as _>`. */

@@ -1,11 +1,11 @@
-import { resourceRoutes } from '../routes.ts'
+// The service instance's own rules, beside its catalogue.
+import type { Rules } from '../../records/rules.ts'
 import { defaultSource } from '../source.ts'
-import { serviceInstances } from './fields.ts'
 
-export default resourceRoutes(serviceInstances, {
+export const serviceInstanceRules: Rules = {
   prepare: defaultSource,
   predefinedFilters: {
     active: (eb) => eb('status', '=', 'in_production'),
     inactive: (eb) => eb('status', '<>', 'in_production'),
   },
-})
+}

@@ -1,0 +1,140 @@
+// The REST routes every resource shares, made from its catalogue and its rules: the collection
+// and its predefined filters, one record, create, update, its audit trail, and 405 for what the
+// resource does not allow. Thin: each reads the request, calls the records core, sends.
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { parseRecordId } from '../../catalogue/node-id.ts'
+import type { Resource, Row } from '../../catalogue/resource.ts'
+import { Errors } from '../../errors.ts'
+import { linkHeader, paginationHeaders } from '../../query/links.ts'
+import { parseQuery, type Filter, type Plan } from '../../query/parse.ts'
+import { Presenter } from '../../records/present.ts'
+import { CollectionReader, type CollectionAnswer } from '../../records/reuse.ts'
+import type { Rules, WriteContext } from '../../records/rules.ts'
+import { RecordStore, type Subset } from '../../records/store.ts'
+import { RecordWriter } from '../../records/write.ts'
+import { auditEntries } from '../../resources/audit-entries/fields.ts'
+import { requireWrite } from '../auth.ts'
+import { jsonObject } from '../body.ts'
+import { expectedVersion, notModified, tag } from '../etag.ts'
+import { routeSchemas } from '../../resources/schemas.ts'
+import { SOURCE_MAX } from '../../resources/source.ts'
+import { baseUrl, rawQuery } from '../urls.ts'
+
+const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const
+
+export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const { config, database, secretKey } = app.services
+    const context = { nodeIdDomain: config.nodeIdDomain }
+    const store = new RecordStore(database, resource)
+    const presenter = new Presenter(resource, context)
+    const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes })
+    const writer = new RecordWriter(store, rules)
+    // An audit trail is read once in a while, and by record: nothing of it is kept.
+    const auditStore = new RecordStore(database, auditEntries)
+    const trail = new CollectionReader(auditStore, new Presenter(auditEntries, context), { countCap: config.paginationCountCap, keptBytes: 0 })
+
+    const collectionPath = `/${resource.name}`
+    const recordPath = `/${resource.name}/:id`
+    const schemas = routeSchemas(resource)
+
+    /** The record named by `:id` (its id or nodeID) in the working account. */
+    async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
+      const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
+      const row = id === undefined ? undefined : await store.find(request.auth.account.id, id)
+      if (!row) throw Errors.notFound()
+      return row
+    }
+
+    function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
+      const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
+      return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
+    }
+
+    function sendPage(request: FastifyRequest, reply: FastifyReply, plan: Plan, answer: CollectionAnswer) {
+      const base = baseUrl(request)
+      const link = linkHeader(`${base}${request.url.split('?')[0]}`, plan, answer.info, answer.count, secretKey)
+      if (link) reply.header('link', link)
+      reply.headers(paginationHeaders(plan, answer.info, answer.count))
+      return send(request, reply, answer.body)
+    }
+
+    app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
+
+    for (const [name, where] of Object.entries(rules.predefinedFilters ?? {})) {
+      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, { name, where }))
+    }
+
+    app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {
+      return send(request, reply, presenter.record(await load(request)))
+    })
+
+    app.get<{ Params: { id: string } }>(`${recordPath}/audit`, { schema: schemas.audit }, async (request, reply) => {
+      const record = await load(request)
+      const plan = parseQuery(auditEntries, rawQuery(request), { cursorSecret: secretKey })
+      // The record's trail, as bound values in front of the client's own filters.
+      const ofRecord: Filter[] = [
+        { field: auditEntries.internalField('record_type'), condition: { op: 'eq', value: resource.name } },
+        { field: auditEntries.internalField('record_id'), condition: { op: 'eq', value: Number(record.id) } },
+      ]
+      const scoped = { ...plan, filters: [...ofRecord, ...plan.filters] }
+      return sendPage(request, reply, scoped, await trail.read(request.auth.account.id, scoped))
+    })
+
+    app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
+      requireWrite(request)
+      const row = await writer.create(request.auth.account, jsonObject(request), writeContext(request))
+      reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(row.id)}`)
+      return send(request, reply, presenter.record(row))
+    })
+
+    const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+      const existing = await load(request)
+      requireWrite(request)
+      const expected = expectedVersion(request, presenter.record(existing), existing)
+      const row = await writer.update(request.auth.account, existing, jsonObject(request), writeContext(request), expected)
+      return send(request, reply, presenter.record(row))
+    }
+    app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
+    app.put(recordPath, { schema: schemas.update('PUT') }, update)
+
+    refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
+    refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])
+  }
+}
+
+/** Sends rendered JSON text with its ETag, or 304 when the client's If-None-Match names it. */
+function send(request: FastifyRequest, reply: FastifyReply, body: string): FastifyReply {
+  const etag = tag(reply, body)
+  if (reply.statusCode === 200 && notModified(request, etag)) return reply.code(304).send()
+  return reply.type('application/json; charset=utf-8').send(body)
+}
+
+/** Who writes, and what the client calls itself (`source` on create, app-offerings.md). */
+function writeContext(request: FastifyRequest): WriteContext {
+  const fromHeaders = headerValue(request, 'x-xurrent-source') ?? headerValue(request, 'x-4me-source') ?? headerValue(request, 'user-agent')
+  const { auth } = request
+  return {
+    actor: auth.person ?? { id: null, name: auth.account.name },
+    source: fromHeaders === undefined ? undefined : [...fromHeaders].slice(0, SOURCE_MAX).join(''),
+  }
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const raw = request.headers[name]
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim()
+  return value && value.isWellFormed() && !value.includes('\u0000') ? value : undefined
+}
+
+/** 405 with an Allow header for every method a path does not support. */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: string[]): void {
+  const refused = METHODS.filter((m) => !allowed.includes(m))
+  app.route({
+    method: refused,
+    url,
+    schema: { hide: true },
+    handler: async () => {
+      throw Errors.methodNotAllowed(allowed)
+    },
+  })
+}

@@ -1,0 +1,50 @@
+// Rows -> JSON text, field by field from the catalogue, in catalogue order. Pure: no I/O, nothing
+// kept. A row carries the columns of the fields asked for and its references' targets (store.ts).
+import { referenceColumns, type Field, type RenderContext, type Resource, type Row } from '../catalogue/resource.ts'
+
+export class Presenter {
+  /** `"name":` for each field, by catalogue index. */
+  private readonly keys: string[]
+
+  constructor(
+    readonly resource: Resource,
+    private readonly context: RenderContext,
+  ) {
+    this.keys = resource.fieldList.map((field) => `${JSON.stringify(field.name)}:`)
+  }
+
+  /** One record with these fields (every readable one by default). */
+  record(row: Row, fields: readonly Field[] = this.resource.readable): string {
+    let text = '{'
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]
+      if (i > 0) text += ','
+      text += this.keys[field.index] + this.value(row, field)
+    }
+    return `${text}}`
+  }
+
+  /** A collection page: a JSON array of records with these fields. */
+  page(rows: readonly Row[], fields: readonly Field[]): string {
+    let text = '['
+    for (let i = 0; i < rows.length; i++) text += (i > 0 ? ',' : '') + this.record(rows[i], fields)
+    return `${text}]`
+  }
+
+  /** The field's value in the row, as JSON text. */
+  value(row: Row, field: Field): string {
+    if (field.type.kind === 'reference') return renderReference(row, field)
+    const value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
+    return value === null ? 'null' : value === true ? 'true' : value === false ? 'false' : JSON.stringify(value)
+  }
+}
+
+/** `{"id":..,"name":..,"sourceID":..}` from the target columns the store attached, or null. */
+function renderReference(row: Row, field: Field): string {
+  const id = row[field.column!]
+  const target = referenceColumns(field)
+  const name = row[target.name]
+  if (id == null || name == null) return 'null'
+  const sourceId = row[target.sourceId]
+  return `{"id":${Number(id)},"name":${JSON.stringify(name)}${sourceId ? `,"sourceID":${JSON.stringify(sourceId)}` : ''}}`
+}

@@ -1,0 +1,124 @@
+// Collection answers reused while nothing they were read from has changed: the one layer that
+// keeps results between requests, in front of the store (records/store.ts keeps nothing).
+//
+// A kept answer is checked on every request against the collection's watermark: the largest
+// change_seq among the rows the account reads (its records and their references' targets). The
+// database moves change_seq on every insert and update of a row, whoever writes it (triggers,
+// migration 004), so a write by another process, the CLI or psql makes the next read recompute.
+// There is no row that every write of an account updates. On PostgreSQL an answer computed while
+// any write transaction was in flight is not kept (Watermark.settled), since that transaction may
+// still commit a smaller change_seq than the one read.
+//
+// What is kept is bounded in bytes, not entries, and an answer larger than a sixteenth of the
+// budget is never kept: no sequence of allowed requests can pin more than the budget.
+import type { Plan } from '../query/parse.ts'
+import type { Count, PageInfo } from '../query/paging.ts'
+import type { Presenter } from './present.ts'
+import type { RecordStore, Subset, Watermark } from './store.ts'
+
+export interface CollectionAnswer {
+  body: string
+  info: PageInfo
+  count: Count
+}
+
+interface Kept<T> {
+  mark: string
+  value: T
+  bytes: number
+}
+
+/** A map that forgets the least recently used entries first once it holds more than `capacity` bytes. */
+export class ByteBoundedCache<T> {
+  private readonly entries = new Map<string, Kept<T>>()
+  private held = 0
+
+  constructor(readonly capacity: number) {}
+
+  get bytes(): number {
+    return this.held
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** The value kept under this key at this mark. */
+  get(key: string, mark: string): T | undefined {
+    const hit = this.entries.get(key)
+    if (!hit) return undefined
+    this.entries.delete(key)
+    if (hit.mark !== mark) {
+      this.held -= hit.bytes
+      return undefined
+    }
+    this.entries.set(key, hit)
+    return hit.value
+  }
+
+  set(key: string, mark: string, value: T, bytes: number): void {
+    bytes += key.length * 2 + 64
+    if (bytes > this.capacity / 16) return
+    const old = this.entries.get(key)
+    if (old) {
+      this.entries.delete(key)
+      this.held -= old.bytes
+    }
+    while (this.held + bytes > this.capacity) {
+      const [oldest, entry] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.held -= entry.bytes
+    }
+    this.entries.set(key, { mark, value, bytes })
+    this.held += bytes
+  }
+}
+
+export class CollectionReader {
+  private readonly pages: ByteBoundedCache<CollectionAnswer>
+  private readonly counts: ByteBoundedCache<Count>
+
+  constructor(
+    private readonly store: RecordStore,
+    private readonly presenter: Presenter,
+    private readonly options: { countCap: number; keptBytes: number },
+  ) {
+    // Counts are small and dear (a count of 100,000 rows against a page of 20): a tenth of the budget.
+    this.counts = new ByteBoundedCache(Math.floor(options.keptBytes / 10))
+    this.pages = new ByteBoundedCache(options.keptBytes - this.counts.capacity)
+  }
+
+  /** The page the plan asks for, rendered, and the count of what matches. */
+  async read(account: string, plan: Plan, subset?: Subset): Promise<CollectionAnswer> {
+    if (this.options.keptBytes <= 0) return this.compute(account, plan, subset)
+    const mark = await this.store.watermark(account)
+    // The same query string always makes the same plan.
+    const key = `${account}\n${subset?.name ?? ''}\n${plan.source}`
+    const kept = this.pages.get(key, mark.value)
+    if (kept) return kept
+    const answer = await this.compute(account, plan, subset, mark)
+    if (mark.settled) this.pages.set(key, mark.value, answer, answer.body.length * 2 + 256)
+    return answer
+  }
+
+  private async compute(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<CollectionAnswer> {
+    const [page, count] = await Promise.all([this.store.page(account, plan, subset), this.count(account, plan, subset, mark)])
+    return { body: this.presenter.page(page.rows, plan.fields), info: page.info, count }
+  }
+
+  /**
+   * A walk by cursor carries the count of its first page; otherwise the filters are counted,
+   * once per watermark. Counts leave pages and sort out of their key.
+   */
+  private async count(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<Count> {
+    if (plan.paging.kind === 'cursor' && plan.paging.count) return plan.paging.count
+    const cap = this.options.countCap
+    if (!mark) return this.store.count(account, plan, cap, subset)
+    const key = JSON.stringify([account, subset?.name ?? '', plan.filters.map((f) => [f.field.name, f.condition])])
+    const kept = this.counts.get(key, mark.value)
+    if (kept) return kept
+    const count = await this.store.count(account, plan, cap, subset)
+    if (mark.settled) this.counts.set(key, mark.value, count, 64)
+    return count
+  }
+}

@@ -1,0 +1,162 @@
+// The one write path. Every write of a record, whoever makes it (a REST route, the CLI's seeding,
+// later GraphQL and the workers), is a unit of work here:
+//   body -> catalogue (coercion, Rails-worded errors) -> the resource's rules -> references ->
+//   one transaction {row, version, audit entry}
+// and answers the record as that transaction wrote it, so a commit is never followed by a
+// second read that could fail (a saved create answered 503 would be retried into a 422).
+import { sql } from 'kysely'
+import { readBody, requireFields, type Mode } from '../catalogue/body.ts'
+import type { Field, Resource, Row } from '../catalogue/resource.ts'
+import { Messages } from '../catalogue/types.ts'
+import { Errors } from '../errors.ts'
+import type { Account } from '../storage/accounts.ts'
+import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
+import { changes, writeAudit, type AuditEntry } from './audit.ts'
+import type { Rules, WriteContext } from './rules.ts'
+import type { RecordQueries, RecordStore } from './store.ts'
+
+/** Rows per INSERT and per transaction when many records are written at once (seeding). */
+const ROWS_PER_STATEMENT = 200
+const ROWS_PER_TRANSACTION = 20_000
+
+/** A record for createMany: its body, and the epoch seconds it was made and changed at, if not now. */
+export interface ImportedRecord {
+  body: Record<string, unknown>
+  createdAt?: number
+  updatedAt?: number
+}
+
+export class RecordWriter {
+  readonly resource: Resource
+  /** What an answer renders: every column, and the version. */
+  private readonly returned: string[]
+
+  constructor(
+    private readonly store: RecordStore,
+    private readonly rules: Rules = {},
+  ) {
+    this.resource = store.resource
+    this.returned = [...this.resource.columns, 'lock_version']
+  }
+
+  /**
+   * Body -> the columns to write, or a 422 with every failing field. `knownTargets` remembers
+   * references already found (many records in one call point at the same few).
+   */
+  private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
+    const body = readBody(this.resource, input, mode)
+    this.rules.prepare?.({ mode, body, account, context, existing })
+    requireFields(this.resource, body, mode)
+    for (const field of this.resource.writable) {
+      const id = body.values.get(field.name)
+      if (field.type.kind !== 'reference' || id == null || body.failed(field.name)) continue
+      if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
+    }
+    if (!body.ok) throw Errors.validationFailed(body.errorList())
+    const columns: Row = {}
+    for (const [name, value] of body.values) {
+      const field = this.resource.field(name)!
+      if (!field.column) continue
+      const stored = field.type.store(value)
+      if (!existing || existing[field.column] !== stored) columns[field.column] = stored
+    }
+    return columns
+  }
+
+  private async targetExists(account: string, field: Field, id: number, known?: Set<string>): Promise<boolean> {
+    const key = `${field.name}:${id}`
+    if (known?.has(key)) return true
+    const exists = await this.store.targetExists(account, field, id)
+    if (exists) known?.add(key)
+    return exists
+  }
+
+  /** Runs a write; a unique constraint failure is the resource's field error (or a 409). */
+  private async transaction<T>(work: (trx: RecordQueries) => Promise<T>): Promise<T> {
+    try {
+      return await this.store.db.transaction().execute(work)
+    } catch (error) {
+      if (isUniqueViolation(error)) throw this.rules.unique ? Errors.validationFailed([this.rules.unique]) : Errors.conflict()
+      throw error
+    }
+  }
+
+  /** Creates a record; answers it as committed, references attached. */
+  async create(account: Account, input: Record<string, unknown>, context: WriteContext): Promise<Row> {
+    const columns = await this.columns(account, input, 'create', context)
+    const now = nowSeconds()
+    return this.transaction(async (trx) => {
+      const row = await trx
+        .insertInto(this.resource.table)
+        .values({ ...columns, account_id: account.id, created_at: now, updated_at: now })
+        .returning(this.returned)
+        .executeTakeFirstOrThrow()
+      await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined)])
+      await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      return row
+    })
+  }
+
+  /**
+   * Applies a body to a stored record (read by the caller, who has checked it may be changed).
+   * With `expectedVersion` the update applies only to that version: a 409 otherwise, nothing
+   * changed. A body that changes nothing writes nothing and answers the record as it is.
+   */
+  async update(account: Account, existing: Row, input: Record<string, unknown>, context: WriteContext, expectedVersion?: number): Promise<Row> {
+    const columns = await this.columns(account, input, 'update', context, existing)
+    if (Object.keys(columns).length === 0) return existing
+    const now = nowSeconds()
+    return this.transaction(async (trx) => {
+      let query = trx
+        .updateTable(this.resource.table)
+        .set({ ...columns, updated_at: now, lock_version: sql`lock_version + 1` })
+        .where('account_id', '=', account.id)
+        .where('id', '=', Number(existing.id))
+      if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
+      const row = await query.returning(this.returned).executeTakeFirst()
+      if (!row) throw expectedVersion === undefined ? Errors.notFound() : Errors.conflict()
+      await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
+      await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      return row
+    })
+  }
+
+  /**
+   * Creates many records through the same rules, many rows per statement: all of them, or, at
+   * the first invalid body, none of the transaction it would have been in. An item may carry
+   * the times it was made at elsewhere, as an import does. Answers how many.
+   */
+  async createMany(account: Account, inputs: Iterable<ImportedRecord>, context: WriteContext, progress?: (done: number) => void): Promise<number> {
+    const known = new Set<string>()
+    let batch: Row[] = []
+    let done = 0
+    const flush = async () => {
+      const now = nowSeconds()
+      const rows = batch
+      batch = []
+      await this.transaction(async (trx) => {
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const values = rows.slice(i, i + ROWS_PER_STATEMENT).map((columns) => ({ created_at: now, updated_at: now, ...columns, account_id: account.id }))
+          // Each returned row carries its own values, so no entry depends on the order rows come back in.
+          const written = await trx.insertInto(this.resource.table).values(values).returning(this.returned).execute()
+          await writeAudit(trx, written.map((row) => this.entry(account, row, 'create', context, now, undefined)))
+        }
+      })
+      done += rows.length
+      progress?.(done)
+    }
+    for (const { body, createdAt, updatedAt } of inputs) {
+      const columns = await this.columns(account, body, 'create', context, undefined, known)
+      if (createdAt !== undefined) columns.created_at = createdAt
+      if (updatedAt !== undefined) columns.updated_at = updatedAt
+      batch.push(columns)
+      if (batch.length >= ROWS_PER_TRANSACTION) await flush()
+    }
+    if (batch.length > 0) await flush()
+    return done
+  }
+
+  private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {
+    return { resource: this.resource, account: account.id, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
+  }
+}

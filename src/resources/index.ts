@@ -1,0 +1,13 @@
+// Every resource the API serves: its catalogue and its rules. A new resource is a folder with
+// those two and a line here; the routes, the OpenAPI document and the tables' test follow.
+import type { Resource } from '../catalogue/resource.ts'
+import type { Rules } from '../records/rules.ts'
+import { appOfferings } from './app-offerings/fields.ts'
+import { appOfferingRules } from './app-offerings/rules.ts'
+import { serviceInstances } from './service-instances/fields.ts'
+import { serviceInstanceRules } from './service-instances/rules.ts'
+
+export const RESOURCES: ReadonlyArray<{ resource: Resource; rules: Rules }> = [
+  { resource: appOfferings, rules: appOfferingRules },
+  { resource: serviceInstances, rules: serviceInstanceRules },
+]
