@@ -64,7 +64,9 @@ export async function seed(database: Database, options: SeedOptions): Promise<nu
   function* offerings(): Generator<ImportedRecord> {
     for (let n = 0; n < options.offerings; n++) yield offering(account!.id, serviceInstance!, run, n, now)
   }
-  return new RecordWriter(new RecordStore(database, appOfferings), appOfferingRules).createMany(account, offerings(), context, options.progress)
+  const created = await new RecordWriter(new RecordStore(database, appOfferings), appOfferingRules).createMany(account, offerings(), context, options.progress)
+  database.optimize()
+  return created
 }
 
 function offering(account: string, serviceInstance: number, run: string, n: number, now: number): ImportedRecord {

@@ -18,6 +18,8 @@ export interface Database {
    * not see before they commit; Kysely's executor waits for it).
    */
   readonly readNow?: (sql: string, parameters: readonly unknown[]) => unknown[] | undefined
+  /** Brings the planner's statistics up to date after a bulk write (PostgreSQL's autovacuum does it there). */
+  optimize(): void
   close(): Promise<void>
 }
 
@@ -45,14 +47,29 @@ function openSqlite(path: string): Database {
   // ~150 -> ~92 µs).
   sqlite.pragma('mmap_size = 268435456')
   sqlite.pragma('cache_size = -65536')
+  // The planner needs statistics to choose between an index that gives the order and one that
+  // bounds the rows (5 ids sorted by -id: 240 ms on the name index without them, a rowid lookup
+  // with them; STAT4 lets it weigh a range's bound values). As SQLite advises for long-lived
+  // connections: analyze what needs it at open, then every hour (cheap while nothing grew).
+  const optimize = () => {
+    try {
+      sqlite.pragma('optimize = 0x10002')
+    } catch {
+      // Busy or read-only: the next time will do.
+    }
+  }
+  optimize()
+  const optimizing = setInterval(optimize, 3_600_000).unref()
   const statements = reusingStatements(sqlite)
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) })
   return {
     db,
     engine: 'sqlite',
     // Kysely's executor costs ~1.5 µs per statement here, as much as reading a row by its key.
+    optimize,
     readNow: (sql, parameters) => (sqlite.inTransaction ? undefined : statements.prepare(sql).all(parameters as unknown[]) as unknown[]),
     async close() {
+      clearInterval(optimizing)
       await db.destroy()
     },
   }
@@ -128,6 +145,7 @@ function openPostgres(url: string, options: OpenOptions): Database {
   return {
     db,
     engine: 'postgres',
+    optimize() {},
     async close() {
       await db.destroy()
     },
