@@ -1,7 +1,6 @@
 // The `app-offerings` command as a user runs it: a child process on a fresh store of each engine.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import pino from 'pino'
@@ -13,8 +12,7 @@ import type { Database } from '../../src/storage/database.ts'
 import { migrateToLatest } from '../../src/storage/migrate.ts'
 import { engines, freshStore, type TestStore } from '../support/stores.ts'
 import { request, uniqueId } from '../support/harness.ts'
-
-const BIN = fileURLToPath(new URL('../../bin/app-offerings.js', import.meta.url))
+import { command } from '../support/command.ts'
 
 interface Run {
   code: number | null
@@ -25,7 +23,7 @@ interface Run {
 /** Runs the command to its end. */
 function cli(store: TestStore, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: store.url, LOG_LEVEL: 'silent', ...env } })
+    const child = spawn(process.execPath, [command(), ...args], { env: { ...process.env, DATABASE_URL: store.url, LOG_LEVEL: 'silent', ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -37,7 +35,7 @@ function cli(store: TestStore, args: string[], env: Record<string, string> = {})
 
 /** Starts `serve` on a free port; resolves once it listens, with what it printed so far. */
 function serve(store: TestStore, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [command(), 'serve'], {
     env: { ...process.env, DATABASE_URL: store.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT: 'off', ...env },
   })
   let stdout = ''

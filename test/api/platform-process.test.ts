@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { PassThrough } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import pino from 'pino'
 import { request } from 'undici'
@@ -15,8 +14,8 @@ import { startServer } from '../../src/server.ts'
 import { uniqueId } from '../support/harness.ts'
 import { spawnServer } from '../support/server-process.ts'
 import { engines, freshStore, type TestStore } from '../support/stores.ts'
+import { command } from '../support/command.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/app-offerings.js', import.meta.url))
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 async function accountWithToken(store: TestStore): Promise<string> {
@@ -33,7 +32,7 @@ async function accountWithToken(store: TestStore): Promise<string> {
 
 /** Runs `app-offerings serve` to its end; its exit code and what it wrote. */
 async function serveOnce(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [command(), 'serve', ...args], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk))

@@ -3,15 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { Pool, type Dispatcher } from 'undici'
 import { createAccount } from '../../src/storage/accounts.ts'
 import { migrateToLatest } from '../../src/storage/migrate.ts'
 import { createToken, revokeToken } from '../../src/storage/tokens.ts'
 import { uniqueId } from './harness.ts'
 import type { TestStore } from './stores.ts'
+import { command } from './command.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/app-offerings.js', import.meta.url))
 const START_DEADLINE_MS = 60_000
 
 export interface ServerProcess {
@@ -44,7 +43,7 @@ export async function spawnServer(databaseUrl: string, env: Record<string, strin
 }
 
 async function startOn(port: number, databaseUrl: string, env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [command(), 'serve'], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
