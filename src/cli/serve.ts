@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { loadConfig } from '../config.ts'
 import { createLogger } from '../logger.ts'
-import { runPrimary } from '../platform/workers.ts'
+import { runPrimary } from './workers.ts'
 import { startServer } from '../server.ts'
 import { parse } from './args.ts'
 

@@ -1,8 +1,12 @@
 // A plan's shape is its structure without its values: which filters with which operators (and
 // how many list items), the sort, the kind of paging. Plans of one shape compile to one SQL text,
 // so the text is made once per shape and later plans only supply their values.
-import { Placeholder } from '../storage/prepared.ts'
 import type { Condition, Filter, Paging, Plan } from './parse.ts'
+
+/** Stands for the value at `index` while a statement is built; it must be bound as a plain value. */
+export class Placeholder {
+  constructor(readonly index: number) {}
+}
 
 export interface PlanShape {
   key: string

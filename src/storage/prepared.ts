@@ -2,12 +2,10 @@
 // record by its key. A statement of fixed shape is therefore built once, with placeholders for its
 // values, and each call only supplies new values. Kysely still compiles it and drivers run it.
 import type { Compilable, CompiledQuery } from 'kysely'
+import { Placeholder } from '../query/shape.ts'
 import type { Database } from './database.ts'
 
-/** Stands for the value at `index` while a statement is built; it must be bound as a plain value. */
-export class Placeholder {
-  constructor(readonly index: number) {}
-}
+export { Placeholder }
 
 /** A compiled statement and, for each of its parameters, the value it takes (-1: a constant). */
 export interface Shaped<Row = unknown> {

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts'
 import { apiUrl, bootstrap, migrate } from '../server.ts'
 import { openDatabase } from '../storage/database.ts'
 import { loadSecretKey } from '../storage/settings.ts'
-import { underStartupLock } from './startup-lock.ts'
+import { underStartupLock } from '../platform/startup-lock.ts'
 
 export async function runPrimary(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const database = openDatabase(config.databaseUrl)
