@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string
   bodyLimit: number
   paginationCountCap: number
+  /** Records offset paging may skip (page=N); deeper pages are a 400 that points to cursors. */
+  paginationMaxOffset: number
   /** Bytes of collection answers and counts kept per resource and process (0: none), see records/reuse.ts. */
   resultCacheBytes: number
   rateLimit: {
@@ -68,6 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
     }) ?? 'info',
     bodyLimit: optional(env, 'BODY_LIMIT', parseByteSize) ?? 8 * 1024 * 1024,
     paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
+    paginationMaxOffset: integer(env, 'PAGINATION_MAX_OFFSET', 10_000, 0, 1_000_000_000),
     resultCacheBytes: optional(env, 'RESULT_CACHE_BYTES', (v) => (/^0+$/.test(v) ? 0 : parseByteSize(v))) ?? 32 * 1024 * 1024,
     rateLimit: {
       enabled: optional(env, 'RATE_LIMIT', (v) => {

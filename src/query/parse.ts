@@ -51,6 +51,11 @@ export interface ParseOptions {
   cursorSecret: string
   defaultPerPage?: number
   maxPerPage?: number
+  /**
+   * How many records offset paging (`page=N`) may skip: a database reads every skipped row, so
+   * one request could cost hundreds of milliseconds. Deeper than that, cursors go as fast.
+   */
+  maxOffset?: number
 }
 
 const PAGING = new Set(['page', 'search_after', 'search_before'])
@@ -132,6 +137,9 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
     }
     paging = { kind: 'cursor', direction: cursor.direction, boundary: payload.values, page: payload.page, ...(payload.count && { count: payload.count }) }
   } else if (page !== undefined) {
+    if (options.maxOffset !== undefined && (page - 1) * perPage > options.maxOffset) {
+      throw Errors.badRequest(`page is too deep: offset paging skips at most ${options.maxOffset.toLocaleString('en')} records; follow the Link header's rel="next" (search_after) instead`)
+    }
     paging = { kind: 'page', page }
   }
   return { filters, fields, sort, perPage, paging, kept, source: search }

@@ -112,6 +112,14 @@ for (const engine of engines) {
       assert.deepEqual(trail[0].created_by, { id: 7, name: 'A worker' })
     })
 
+    it('bounds what offset paging may skip, pointing to cursors; a cursor goes any depth', async () => {
+      const account = await h().account()
+      const deep = await account.call('GET', '/v1/app_offerings?per_page=100&page=999&sort=-updated_at,sourceID&reference!=x')
+      assert.equal(deep.statusCode, 400)
+      assert.match(deep.json().message, /page is too deep.*search_after/)
+      assert.equal((await account.call('GET', '/v1/app_offerings?per_page=100&page=101')).statusCode, 200)
+    })
+
     it('a refused write leaves no entry and changes nothing', async () => {
       const account = await h().account()
       const si = await serviceInstance(account)

@@ -6,7 +6,8 @@ import { serviceInstances } from '../../src/resources/service-instances/fields.t
 import { ApiError } from '../../src/errors.ts'
 import { encodeCursor } from '../../src/query/cursor.ts'
 import { decodeQuery, parseQuery, type Condition, type Plan } from '../../src/query/parse.ts'
-import type { Resource } from '../../src/catalogue/resource.ts'
+import { defineResource, type Resource } from '../../src/catalogue/resource.ts'
+import { boolean, duration, integer } from '../../src/catalogue/types.ts'
 
 const SECRET = 'unit-test-secret-0123456789abcdefghij'
 const parse = (query: string, resource: Resource = appOfferings): Plan => parseQuery(resource, query, { cursorSecret: SECRET })
@@ -258,5 +259,45 @@ describe('query parser: cursors', () => {
 
   it('refuses a cursor together with page', () => {
     assert.equal(refusal(`page=2&search_after=${cursor('name,id', ['Mail', 7])}`), 'A cursor (search_after, search_before) cannot be combined with page')
+  })
+})
+
+describe('query parser: offset depth', () => {
+  const deep = (query: string) => () => parseQuery(appOfferings, query, { cursorSecret: SECRET, maxOffset: 10_000 })
+
+  it('lets offset paging skip up to the bound, and points deeper pages to cursors', () => {
+    assert.deepEqual(deep('per_page=100&page=101')().paging, { kind: 'page', page: 101 })
+    assert.deepEqual(deep('page=501')().paging, { kind: 'page', page: 501 })
+    assert.throws(deep('per_page=100&page=102'), (e: ApiError) => e.statusCode === 400 && /search_after/.test(e.message))
+    assert.throws(deep('page=502'), (e: ApiError) => e.statusCode === 400)
+  })
+
+  it('leaves cursors unbounded: a keyset page costs the same at any depth', () => {
+    const cursor = encodeCursor(SECRET, { sort: 'name,id', values: ['x', 1], page: 90_000 })
+    assert.equal(deep(`per_page=100&search_after=${cursor}`)().paging.kind, 'cursor')
+  })
+})
+
+describe('query parser: a cursor carries its walk\'s count', () => {
+  it('reads the count back', () => {
+    const counted = encodeCursor(SECRET, { sort: 'name,id', values: ['x', 1], page: 3, count: { total: 41, throttled: false } })
+    assert.deepEqual(parse(`search_after=${counted}`).paging, { kind: 'cursor', direction: 'after', boundary: ['x', 1], page: 3, count: { total: 41, throttled: false } })
+  })
+
+  it('checks a boundary by its sort field\'s type: a boolean sorts by 0 and 1, a duration by minutes', () => {
+    const flagged = defineResource({
+      name: 'flagged',
+      table: 'flagged',
+      nodeType: 'Flagged',
+      defaultSort: 'id',
+      fields: { id: { type: integer(), readOnly: true, sortable: true }, on: { type: boolean(), sortable: true }, minutes: { type: duration({ min: 1, max: 100 }), sortable: true } },
+    })
+    const cursor = (sort: string, values: unknown[]) => encodeCursor(SECRET, { sort, values, page: 2 })
+    const read = (query: string) => parseQuery(flagged, query, { cursorSecret: SECRET }).paging
+    assert.deepEqual(read(`sort=-on&search_after=${cursor('-on,id', [1, 4])}`), { kind: 'cursor', direction: 'after', boundary: [1, 4], page: 2 })
+    assert.deepEqual(read(`sort=minutes&search_before=${cursor('minutes,id', [90, 4])}`), { kind: 'cursor', direction: 'before', boundary: [90, 4], page: 2 })
+    assert.throws(() => read(`sort=-on&search_after=${cursor('-on,id', [true, 4])}`), (e: ApiError) => e.statusCode === 400)
+    assert.throws(() => read(`sort=minutes&search_after=${cursor('minutes,id', ['90', 4])}`), (e: ApiError) => e.statusCode === 400)
+    assert.throws(() => parse(`search_after=${cursor('name,id', [7, 1])}`), (e: ApiError) => e.statusCode === 400)
   })
 })

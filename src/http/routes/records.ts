@@ -34,6 +34,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const auditStore = new RecordStore(database, auditEntries)
     const trail = new CollectionReader(auditStore, new Presenter(auditEntries, context), { countCap: config.paginationCountCap, keptBytes: 0 })
 
+    const parsing = { cursorSecret: secretKey, maxOffset: config.paginationMaxOffset }
     const collectionPath = `/${resource.name}`
     const recordPath = `/${resource.name}/:id`
     const schemas = routeSchemas(resource)
@@ -47,7 +48,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     }
 
     function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
-      const plan = parseQuery(resource, rawQuery(request), { cursorSecret: secretKey })
+      const plan = parseQuery(resource, rawQuery(request), parsing)
       return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
     }
 
@@ -71,7 +72,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     app.get<{ Params: { id: string } }>(`${recordPath}/audit`, { schema: schemas.audit }, async (request, reply) => {
       const record = await load(request)
-      const plan = parseQuery(auditEntries, rawQuery(request), { cursorSecret: secretKey })
+      const plan = parseQuery(auditEntries, rawQuery(request), parsing)
       // The record's trail, as bound values in front of the client's own filters.
       const ofRecord: Filter[] = [
         { field: auditEntries.internalField('record_type'), condition: { op: 'eq', value: resource.name } },
