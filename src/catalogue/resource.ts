@@ -91,6 +91,8 @@ export interface Resource<Table extends string = string> extends ResourceSpec<Ta
   columns: string[]
   /** Columns that rendering these fields needs (id always). */
   columnsFor(fields: Field[]): string[]
+  /** The longest JSON object a record with these fields renders to. */
+  maxRecordText(fields: readonly Field[]): number
   /** The default sort as a field and a direction. */
   defaultOrder: { field: Field; descending: boolean }
   /** A column that no field renders, as a field the records core may filter on (an audit entry's record). */
@@ -158,6 +160,7 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
       }
       return columns.filter((column) => needed.has(column))
     },
+    maxRecordText: (fields) => fields.reduce((sum, f) => sum + f.name.length + 4 + f.type.maxText, 2),
     defaultOrder: { field: sortField, descending },
     internalField(name) {
       const field = internal.get(name)

@@ -35,6 +35,8 @@ export interface FieldType {
   readonly column: ColumnType | undefined
   /** Whether a stored value can stand in a cursor as the boundary of a sort on this field. */
   cursor(stored: unknown): boolean
+  /** The longest JSON text a value renders to (escapes included): what bounds a page's size. */
+  readonly maxText: number
   /** References only: the resource of the target records (null: none can exist yet). */
   readonly target?: () => Resource | null
 }
@@ -94,9 +96,14 @@ function scalarText(input: unknown): string | undefined {
 // A value no text can hold (NUL: PostgreSQL refuses it outright) is a malformed filter value.
 const textFilter: FilterRules = { lists: false, compare: false, parse: (raw) => (storable(raw) ? raw : undefined) }
 
+/** JSON.stringify writes a control character as six characters (\u001f): the worst a character can grow. */
+const ESCAPED = 6
+
 interface StringOptions {
   /** Maximum length in characters (code points). */
   max?: number
+  /** For a string with no `max`: the longest JSON text a value `format` admits renders to. */
+  formatMax?: number
   /** Maximum length in UTF-8 bytes (texts). */
   maxBytes?: number
   /** Strip leading and trailing white space before validating. */
@@ -128,6 +135,8 @@ export function string(options: StringOptions = {}): FieldType {
     store: (value) => value ?? '',
     column: TEXT_COLUMN,
     cursor: isText,
+    // A code point is at most two UTF-16 units, a UTF-8 byte at most one.
+    maxText: options.formatMax ?? 2 + ESCAPED * (options.max !== undefined ? 2 * options.max : (options.maxBytes ?? 2048)),
     schema: () =>
       Type.String({
         ...(options.max !== undefined && { maxLength: options.max }),
@@ -162,6 +171,7 @@ export function integer(options: { min?: number; max?: number } = {}): FieldType
     store: (value) => value ?? null,
     column: INTEGER_COLUMN,
     cursor: isWhole,
+    maxText: 16,
     schema: () => Type.Integer({ ...(options.min !== undefined && { minimum: options.min }), ...(options.max !== undefined && { maximum: options.max }) }),
   }
 }
@@ -198,6 +208,7 @@ export function boolean(): FieldType {
     store: (value) => (value ? 1 : 0),
     column: { sql: 'integer', notNull: true },
     cursor: (stored) => stored === 0 || stored === 1,
+    maxText: 5,
     schema: () => Type.Boolean(),
   }
 }
@@ -217,6 +228,7 @@ export function enumeration(values: readonly string[]): FieldType {
     store: (value) => value ?? '',
     column: TEXT_COLUMN,
     cursor: (stored) => stored === '' || allowed.has(stored as string),
+    maxText: 2 + Math.max(4, ...values.map((v) => v.length)),
     schema: () => Type.String({ enum: [...values] }),
   }
 }
@@ -273,6 +285,7 @@ export function datetime(): FieldType {
     store: (value) => value ?? null,
     column: INTEGER_COLUMN,
     cursor: isWhole,
+    maxText: 27,
     schema: () => Type.String({ format: 'date-time' }),
   }
 }
@@ -304,6 +317,8 @@ export function reference(target: () => Resource | null): FieldType {
     store: (value) => value ?? null,
     column: INTEGER_COLUMN,
     cursor: isWhole,
+    // {"id":..,"name":..,"sourceID":..}: a name and a sourceID of at most 128 characters each.
+    maxText: 64 + 2 * (2 + ESCAPED * 2 * 128),
     schema: () =>
       Type.Object({ id: Type.Integer(), name: Type.String(), sourceID: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
   }
@@ -324,8 +339,8 @@ export function isHttpUrl(text: string): boolean {
   }
 }
 
-/** Read-only values computed from the record (nodeID, aggregated lists). */
-export function computed(schema: () => TSchema): FieldType {
+/** Read-only values computed from the record (nodeID, aggregated lists), at most `maxText` long. */
+export function computed(schema: () => TSchema, maxText = 1024): FieldType {
   return {
     kind: 'computed',
     blank: null,
@@ -335,6 +350,7 @@ export function computed(schema: () => TSchema): FieldType {
     store: () => undefined,
     column: undefined,
     cursor: () => false,
+    maxText,
     schema,
   }
 }
@@ -357,6 +373,7 @@ export function objectList(check: (items: Record<string, unknown>[]) => string |
     store: () => undefined,
     column: undefined,
     cursor: () => false,
+    maxText: 0,
     schema: () => Type.Array(Type.Object({ key: Type.String() })),
   }
 }

@@ -59,6 +59,13 @@ export interface ParseOptions {
 }
 
 const PAGING = new Set(['page', 'search_after', 'search_before'])
+/**
+ * The most JSON text one page may render to (characters): a page holds at most as many records
+ * as fit when each is as large as its fields allow, so no allowed request makes the server read
+ * or hold more. Only large fields bring it below 100: with picture_uri (a 2 MiB image as a data:
+ * URL) a page holds 5 records; with the three 64 KB texts, 13.
+ */
+export const PAGE_TEXT_BUDGET = 16 * 1024 * 1024
 const MAX_PARAMETERS = 64
 
 /** Splits and decodes a raw query string as a form would (`+` is a space). */
@@ -125,6 +132,7 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
     }
   }
   if (notFilterable.length > 0) throw Errors.filterNotAllowed([...new Set(notFilterable)])
+  perPage = Math.max(1, Math.min(perPage, Math.floor(PAGE_TEXT_BUDGET / resource.maxRecordText(fields))))
   if (!sort.some((key) => key.field.name === 'id')) sort.push({ field: resource.field('id')!, descending: false })
 
   let paging: Paging = { kind: 'first' }

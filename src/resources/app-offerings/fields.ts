@@ -4,7 +4,7 @@ import { defineResource } from '../../catalogue/resource.ts'
 import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
 import { serviceInstances } from '../service-instances/fields.ts'
-import { isPictureUri } from './picture.ts'
+import { isPictureUri, MAX_PICTURE_TEXT } from './picture.ts'
 
 export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
 
@@ -36,7 +36,7 @@ export const appOfferings = defineResource({
     features_attachments: { type: objectList(noUploadsYet), writeOnly: true },
     compliance_attachments: { type: objectList(noUploadsYet), writeOnly: true },
     attachments: { type: computed(() => Type.Array(Type.Object({}))), readOnly: true, compute: () => [], uses: [] },
-    picture_uri: { type: string({ format: isPictureUri }) },
+    picture_uri: { type: string({ format: isPictureUri, formatMax: MAX_PICTURE_TEXT }) },
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },
     // No UI extension version exists yet, so any id "must exist".

@@ -4,6 +4,8 @@ import { codePoints, isHttpUrl } from '../../catalogue/types.ts'
 
 const MAX_URL = 2048
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024
+/** The longest picture_uri as JSON text: a data: URL of 2 MiB in base64 (which has nothing to escape). */
+export const MAX_PICTURE_TEXT = 2 + 'data:image/svg+xml;base64,'.length + Math.ceil(MAX_IMAGE_BYTES / 3) * 4
 const DATA_URL = /^data:image\/(jpeg|jpg|gif|webp|png|svg\+xml);base64,([A-Za-z0-9+/]*={0,2})$/
 
 export function isPictureUri(value: string): boolean {
