@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
@@ -29,6 +29,9 @@ const OFFERINGS = Number(process.env.BENCH_OFFERINGS ?? 100_000)
 const SMALL_ACCOUNTS = Number(process.env.BENCH_SMALL_ACCOUNTS ?? 1_000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 1)
+// A freshly started server is warmed longer (its code is not yet compiled by V8), on URLs no
+// measurement asks.
+const FRESH_WARM_SECONDS = Number(process.env.BENCH_FRESH_WARM_SECONDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8)
 const NO_REUSE_RUN = process.env.BENCH_NO_REUSE === '1'
 const PATCHES_PER_SECOND = Number(process.env.BENCH_PATCH_RATE ?? 50)
@@ -356,6 +359,8 @@ interface Row {
   app: Measured
   bare?: Measured
   note?: string
+  /** The machine's 1-minute load average after the measurement. */
+  load?: string
 }
 
 /** A load run against a server process, with the CPU that process spent per answer. */
@@ -365,35 +370,56 @@ async function measure(server: Server, target: Target, options: { seconds: numbe
   return { ...result, cpuMicros: ((cpuTicks(server.child.pid!) - before) * TICK_MICROS) / Math.max(1, result.requests) }
 }
 
-/** PATCHes of random offerings, one connection, paced at `perSecond`, until stopped. */
+/**
+ * PATCHes of random offerings at `perSecond`, until stopped: sent on schedule whether or not the
+ * previous ones were answered (at most 16 in flight, on their own connections), so that a busy
+ * server still gets its writes at the rate asked.
+ */
 function patchLoop(origin: string, headers: Record<string, string>, ids: number[], perSecond: number): () => Promise<{ sent: number; errors: number; rate: number }> {
-  const client = new Client(origin)
+  const pool = new Pool(origin, { connections: 4, pipelining: 1 })
   let stopped = false
   let sent = 0
   let errors = 0
+  let inFlight = 0
+  const pending = new Set<Promise<void>>()
   const started = performance.now()
-  const done = (async () => {
+  const send = () => {
+    const id = ids[Math.floor(random() * ids.length)]
+    const k = ++sent
+    inFlight++
+    const done = (async () => {
+      try {
+        const res = await pool.request({
+          method: 'PATCH',
+          path: `/v1/app_offerings/${id}`,
+          headers,
+          body: JSON.stringify({ name: `Patched ${k} of ${id}`, card_description: `Patched during the bench, ${k}` }),
+        })
+        await res.body.dump({ limit: Infinity })
+        if (res.statusCode !== 200) errors++
+      } catch {
+        errors++
+      } finally {
+        inFlight--
+      }
+    })()
+    pending.add(done)
+    void done.then(() => pending.delete(done))
+  }
+  const loop = (async () => {
     while (!stopped) {
-      const id = ids[Math.floor(random() * ids.length)]
-      const k = sent + 1
-      const res = await client.request({
-        method: 'PATCH',
-        path: `/v1/app_offerings/${id}`,
-        headers,
-        body: JSON.stringify({ name: `Patched ${k} of ${id}`, card_description: `Patched during the bench, ${k}` }),
-      })
-      await res.body.dump({ limit: Infinity })
-      sent++
-      if (res.statusCode !== 200) errors++
-      const wait = started + (sent * 1000) / perSecond - performance.now()
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      const due = Math.floor(((performance.now() - started) * perSecond) / 1000)
+      while (sent < due && inFlight < 16) send()
+      await new Promise((resolve) => setTimeout(resolve, 5))
     }
   })()
   return async () => {
     stopped = true
-    await done
-    await client.close()
-    return { sent, errors, rate: sent / ((performance.now() - started) / 1000) }
+    const elapsed = (performance.now() - started) / 1000
+    await loop
+    await Promise.all(pending)
+    await pool.close()
+    return { sent, errors, rate: sent / elapsed }
   }
 }
 
@@ -404,6 +430,7 @@ function targetOf(row: Row): number | undefined {
 }
 
 function print(row: Row): void {
+  row.load = load1()
   const ratio = row.bare ? row.app.rps / row.bare.rps : undefined
   const target = row.store === 'sqlite' ? targetOf(row) : undefined
   const verdict = ratio === undefined || target === undefined ? '' : ratio >= target ? `  (target ${target}: met)` : `  (target ${target}: MISSED)`
@@ -413,7 +440,7 @@ function print(row: Row): void {
       (row.bare ? ` | bare ${fmt(row.bare.rps)} req/s p50 ${fmt(row.bare.p50, 2)} p99 ${fmt(row.bare.p99, 2)} cpu ${fmt(row.bare.cpuMicros)} µs/req | ratio ${ratio!.toFixed(2)}${verdict}` : '') +
       (row.app.errors ? `  ${row.app.errors} unexpected answers` : '') +
       (row.note ? `  [${row.note}]` : '') +
-      '\n',
+      `  load ${row.load}\n`,
   )
 }
 
@@ -421,20 +448,21 @@ const num = (n: number) => Math.round(n).toLocaleString('en-US')
 
 function table(rows: Row[]): string {
   const lines = [
-    '| store | scenario | app req/s | bare req/s | ratio | target (SQLite) | result | app CPU µs/req | bare CPU µs/req | app p50 ms | app p99 ms | app requests |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| store | scenario | app req/s | bare req/s | ratio | target (SQLite) | result | app CPU µs/req | bare CPU µs/req | app p50 ms | app p99 ms | app requests | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const row of rows) {
     const ratio = row.bare ? row.app.rps / row.bare.rps : undefined
     const target = targetOf(row)
     const result = ratio === undefined || target === undefined || row.store !== 'sqlite' ? '' : ratio >= target ? 'pass' : '**FAIL**'
     lines.push(
-      `| ${row.store} | ${row.scenario}${row.note ? ` (${row.note})` : ''} | ${num(row.app.rps)} | ${row.bare ? num(row.bare.rps) : ''} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${target ?? ''} | ${result} | ${num(row.app.cpuMicros)} | ${row.bare ? num(row.bare.cpuMicros) : ''} | ${row.app.p50.toFixed(2)} | ${row.app.p99.toFixed(2)} | ${num(row.app.requests)}${row.app.errors ? `, ${row.app.errors} errors` : ''} |`,
+      `| ${row.store} | ${row.scenario}${row.note ? ` (${row.note})` : ''} | ${num(row.app.rps)} | ${row.bare ? num(row.bare.rps) : ''} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${target ?? ''} | ${result} | ${num(row.app.cpuMicros)} | ${row.bare ? num(row.bare.cpuMicros) : ''} | ${row.app.p50.toFixed(2)} | ${row.app.p99.toFixed(2)} | ${num(row.app.requests)}${row.app.errors ? `, ${row.app.errors} errors` : ''} | ${row.load ?? ''} |`,
     )
   }
   return lines.join('\n') + '\n'
 }
 
+const load1 = () => loadavg()[0].toFixed(1)
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 
 interface StoreReport {
@@ -445,6 +473,7 @@ interface StoreReport {
 async function benchStore(store: Store): Promise<StoreReport> {
   const t0 = Date.now()
   const seeded = await seedStore(store)
+  process.stdout.write(`${store.engine}: load average ${load1()} before seeding\n`)
   process.stdout.write(`${store.engine}: seeded ${OFFERINGS} + ${SMALL_ACCOUNTS} accounts x 10 offerings in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`)
   const headers = { authorization: `Bearer ${seeded.token}`, 'x-4me-account': seeded.account }
   const writeHeaders = { ...headers, 'content-type': 'application/json' }
@@ -530,7 +559,7 @@ async function benchStore(store: Store): Promise<StoreReport> {
     for (const { scenario, urls, patches } of traffic) {
       const app = started(await startApp(store))
       try {
-        await load(app.origin, warmTarget, { ...options, seconds: WARM_SECONDS })
+        await load(app.origin, warmTarget, { ...options, seconds: FRESH_WARM_SECONDS })
         let stopPatches = patches ? patchLoop(app.origin, writeHeaders, seeded.offerings.map((o) => o.id), PATCHES_PER_SECOND) : undefined
         const appResult = await measure(app, { path: drawn(urls), headers }, options)
         const appPatches = await stopPatches?.()
@@ -568,6 +597,7 @@ async function benchStore(store: Store): Promise<StoreReport> {
   } finally {
     await stop(bare.child)
   }
+  process.stdout.write(`${store.engine}: load average ${load1()} at the end\n`)
   return { rows, startups }
 }
 
@@ -575,7 +605,7 @@ const stores: Store[] = [await sqliteStore()]
 if (pgUrl && process.env.BENCH_STORES !== 'sqlite') stores.push(await postgresStore(pgUrl))
 const began = new Date()
 process.stdout.write(
-  `bench: ${OFFERINGS} offerings + ${SMALL_ACCOUNTS} small accounts, ${SECONDS} s per measurement (${WARM_SECONDS} s warm-up), ${CONNECTIONS} connections, node ${process.version}, ` +
+  `bench: ${OFFERINGS} offerings + ${SMALL_ACCOUNTS} small accounts, ${SECONDS} s per measurement (${WARM_SECONDS} s warm-up, ${FRESH_WARM_SECONDS} s on a fresh server), ${CONNECTIONS} connections, node ${process.version}, ` +
     `started ${began.toISOString()}\n`,
 )
 const reports = new Map<string, StoreReport>()
