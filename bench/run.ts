@@ -176,12 +176,12 @@ function buildPools(offerings: Offering[]): Pools {
   let taken = 0
   const take = (count: number) => ids.slice(taken, (taken += count))
   const warmIds = take(Math.min(2_000, Math.ceil(n * 0.05)))
-  const getIds = take(Math.min(50_000, Math.floor(n * 0.5)))
-  const nameIds = take(Math.min(3_000, Math.floor(n * 0.05)))
-  const listIds = take(5 * Math.min(3_000, Math.floor(n * 0.03)))
+  const getIds = take(Math.min(20_000, Math.floor(n * 0.5)))
+  const nameIds = take(Math.min(2_000, Math.floor(n * 0.05)))
+  const listIds = take(5 * Math.min(2_000, Math.floor(n * 0.03)))
   const times = offerings.map((o) => o.created_at).sort((a, b) => a - b)
   const at = (share: number) => times[Math.min(n - 1, Math.floor(share * n))]
-  const newest = distinctSeconds(at(0.99), times[n - 1], Math.min(3_000, nameIds.length))
+  const newest = distinctSeconds(at(0.99), times[n - 1], Math.min(2_000, nameIds.length))
   const half = distinctSeconds(at(0.45), at(0.55), Math.min(600, Math.max(20, Math.floor(n * 0.01))))
   const lists = (from: number[]) => Array.from({ length: Math.floor(from.length / 5) }, (_, i) => from.slice(i * 5, i * 5 + 5).join(','))
   const sorts = ['name', '-updated_at']
