@@ -370,13 +370,16 @@ async function measure(server: Server, target: Target, options: { seconds: numbe
   return { ...result, cpuMicros: ((cpuTicks(server.child.pid!) - before) * TICK_MICROS) / Math.max(1, result.requests) }
 }
 
+const MAX_PATCHES_IN_FLIGHT = 16
+
 /**
  * PATCHes of random offerings at `perSecond`, until stopped: sent on schedule whether or not the
- * previous ones were answered (at most 16 in flight, on their own connections), so that a busy
- * server still gets its writes at the rate asked.
+ * previous ones were answered (at most 16 in flight, each on a connection of its own), so that a
+ * busy server still gets its writes at the rate asked.
  */
+
 function patchLoop(origin: string, headers: Record<string, string>, ids: number[], perSecond: number): () => Promise<{ sent: number; errors: number; rate: number }> {
-  const pool = new Pool(origin, { connections: 4, pipelining: 1 })
+  const pool = new Pool(origin, { connections: MAX_PATCHES_IN_FLIGHT, pipelining: 1 })
   let stopped = false
   let sent = 0
   let errors = 0
@@ -409,7 +412,7 @@ function patchLoop(origin: string, headers: Record<string, string>, ids: number[
   const loop = (async () => {
     while (!stopped) {
       const due = Math.floor(((performance.now() - started) * perSecond) / 1000)
-      while (sent < due && inFlight < 16) send()
+      while (sent < due && inFlight < MAX_PATCHES_IN_FLIGHT) send()
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   })()
