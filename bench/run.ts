@@ -377,7 +377,6 @@ const MAX_PATCHES_IN_FLIGHT = 16
  * previous ones were answered (at most 16 in flight, each on a connection of its own), so that a
  * busy server still gets its writes at the rate asked.
  */
-
 function patchLoop(origin: string, headers: Record<string, string>, ids: number[], perSecond: number): () => Promise<{ sent: number; errors: number; rate: number }> {
   const pool = new Pool(origin, { connections: MAX_PATCHES_IN_FLIGHT, pipelining: 1 })
   let stopped = false
