@@ -52,6 +52,8 @@ export interface ResourceSpec<Table extends string = string> {
   fields: Record<string, FieldSpec>
   /** A sortable field, `-` in front for descending. */
   defaultSort: string
+  /** Its name is translatable: a reference to it carries `localized_name` (conventions.md §7). */
+  localizedName?: boolean
   /** Columns of the table that no field renders (a published version's draft, say), by name. */
   internal?: Record<string, { type: FieldType; notNull?: boolean; indexed?: boolean }>
   /**
@@ -105,6 +107,9 @@ export interface Resource<Table extends string = string> extends ResourceSpec<Ta
   recordSchema: TSchema
 }
 
+/** Fields every record of every answer carries. */
+export const ALWAYS_LISTED = new Set(['id', 'nodeID'])
+
 const snakeCase = (name: string) => name.replace(/ID$/, '_id').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
 export function defineResource<Table extends string>(spec: ResourceSpec<Table>): Resource<Table> {
@@ -147,7 +152,8 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
     field: (name) => byName.get(name),
     writable: fieldList.filter((f) => !f.readOnly && !f.compute),
     readable,
-    collectionFields: readable.filter((f) => f.collection || f.name === 'id'),
+    // id and nodeID are in every collection answer, whatever ?fields= says (conventions.md §5).
+    collectionFields: readable.filter((f) => f.collection || ALWAYS_LISTED.has(f.name)),
     filterable: new Map(fieldList.filter((f) => f.filterable).map((f) => [f.filterKey, f])),
     sortable: new Map(fieldList.filter((f) => f.sortable).map((f) => [f.name, f])),
     columns,

@@ -317,10 +317,16 @@ export function reference(target: () => Resource | null): FieldType {
     store: (value) => value ?? null,
     column: INTEGER_COLUMN,
     cursor: isWhole,
-    // {"id":..,"name":..,"sourceID":..}: a name and a sourceID of at most 128 characters each.
-    maxText: 64 + 2 * (2 + ESCAPED * 2 * 128),
+    // {"id","name","localized_name","sourceID","nodeID"}: texts of at most 128 characters each.
+    maxText: 160 + 3 * (2 + ESCAPED * 2 * 128),
     schema: () =>
-      Type.Object({ id: Type.Integer(), name: Type.String(), sourceID: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+      Type.Object({
+        id: Type.Integer(),
+        name: Type.String(),
+        localized_name: Type.Optional(Type.String({ description: 'where the target\'s name is translatable' })),
+        sourceID: Type.Optional(Type.String()),
+        nodeID: Type.String(),
+      }),
   }
 }
 

@@ -6,7 +6,7 @@
 //   fields     fields=a,b           sort   sort=a,-b (ties by id)
 //   paging     per_page=1..100, page=N, search_after=<cursor>, search_before=<cursor>
 import { Errors } from '../errors.ts'
-import type { Field, Resource } from '../catalogue/resource.ts'
+import { ALWAYS_LISTED, type Field, type Resource } from '../catalogue/resource.ts'
 import { decodeCursor, sortSignature } from './cursor.ts'
 import type { Count } from './paging.ts'
 
@@ -168,7 +168,7 @@ function parseFields(resource: Resource, value: string): Field[] {
   if (names.size === 0) return resource.collectionFields
   const unknown = [...names].filter((name) => !resource.field(name) || resource.field(name)!.writeOnly)
   if (unknown.length > 0) throw Errors.unknownFields(unknown)
-  return resource.readable.filter((f) => f.name === 'id' || names.has(f.name))
+  return resource.readable.filter((f) => ALWAYS_LISTED.has(f.name) || names.has(f.name))
 }
 
 function parseSort(resource: Resource, value: string): SortKey[] {

@@ -49,6 +49,7 @@ export class RecordStore {
   private readonly columns: string[]
   private readonly byId: (account: string, id: number) => Promise<Row[]>
   private readonly marks: (account: string) => Promise<Row[]>
+  private readonly flagColumns: string[]
   /** Compiled page statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
   /** One target by id, per reference field. */
@@ -60,6 +61,7 @@ export class RecordStore {
   ) {
     this.db = database.db as unknown as RecordQueries
     this.columns = [...resource.columns, 'lock_version']
+    this.flagColumns = resource.field('disabled')?.column ? [resource.field('disabled')!.column!] : []
     this.byId = prepared(database, 2, (account, id) => this.withTargets(this.db.selectFrom(`${resource.table} as r`).select(this.columns.map((c) => `r.${c}`)).where('r.account_id', '=', account).where('r.id', '=', id)))
     this.marks = prepared(database, 1, (account) => this.watermarkQuery(account))
     for (const field of resource.references) {
@@ -152,8 +154,9 @@ export class RecordStore {
   private pageQuery(account: unknown, plan: Plan, subset: Subset | undefined, limit: unknown, offset: unknown) {
     const paging = plan.paging
     const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
-    // The sort keys (for cursors), the version and what the page's fields need.
-    const columns = [...new Set(['id', 'lock_version', ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields)])]
+    // The sort keys (for cursors), the version, what the page's fields need, and `disabled`,
+    // which a disabled record shows in any collection (records/present.ts).
+    const columns = [...new Set(['id', 'lock_version', ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields), ...this.flagColumns])]
     let query = this.matching(account as string, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)

@@ -61,6 +61,7 @@ export interface AppOfferingsTable {
   picture_uri: string
   disabled: number
   requires_enabled_oauth_person: number
+  openid_connect_discovery: number
   ui_extension_version_id: number | null
   source: string
   source_id: string

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { engines } from '../support/stores.ts'
 import { uniqueId, useHarness, type TestAccount } from '../support/harness.ts'
-import { assertInvalid, createOffering, serviceInstance, validOffering } from '../support/offerings.ts'
+import { assertInvalid, createOffering, serviceInstance, serviceInstanceReference, validOffering } from '../support/offerings.ts'
 
 const TOO_LONG = (max: number, unit = 'characters') => `is too long (maximum is ${max} ${unit})`
 const ASTRAL = '\u{1F600}' // one code point, two UTF-16 units, four UTF-8 bytes
@@ -273,11 +273,11 @@ for (const engine of engines) {
     })
 
     describe('service_instance', () => {
-      it('is written as a numeric id, "12" included, and rendered as {id, name[, sourceID]}', async () => {
+      it('is written as a numeric id, "12" included, and rendered as {id, name, localized_name[, sourceID], nodeID}', async () => {
         const withSource = await account.call('POST', '/v1/service_instances', { name: 'Billing', sourceID: 'ext-1' })
         const res = await post({ service_instance_id: String(withSource.json().id) })
         assert.equal(res.statusCode, 201, res.body)
-        assert.deepEqual(res.json().service_instance, { id: withSource.json().id, name: 'Billing', sourceID: 'ext-1' })
+        assert.deepEqual(res.json().service_instance, serviceInstanceReference(withSource.json().id, 'Billing', 'ext-1'))
       })
 
       it('must exist: missing, blank, zero, unknown, or of another account', async () => {
@@ -334,7 +334,7 @@ for (const engine of engines) {
       const body = res.json()
       assert.notEqual(body.created_at, '2001-01-01T00:00:00+00:00')
       assert.deepEqual(body.attachments, [])
-      assert.deepEqual(body.service_instance, { id: si, name: 'Mail' })
+      assert.deepEqual(body.service_instance, serviceInstanceReference(si, 'Mail'))
       assert.equal(body.ui_extension_version, null)
       assert.ok(!('colour' in body) && !('account' in body) && !('lock_version' in body))
       const read = await account.call('GET', `/v1/app_offerings/${body.id}`)
@@ -457,8 +457,8 @@ for (const engine of engines) {
       assert.equal(res.statusCode, 201, res.body)
       const { id, nodeID, created_at, updated_at, attachments, ui_extension_version, service_instance, ...rest } = res.json()
       const { service_instance_id: _si, ui_extension_version_id: _ui, ...written } = body
-      assert.deepEqual(rest, { ...written, policy_jwt_claim_expires_in: 120, disabled: true, requires_enabled_oauth_person: false })
-      assert.deepEqual([attachments, ui_extension_version, service_instance], [[], null, { id: otherSi, name: 'Other' }])
+      assert.deepEqual(rest, { ...written, policy_jwt_claim_expires_in: 120, disabled: true, requires_enabled_oauth_person: false, openid_connect_discovery: false })
+      assert.deepEqual([attachments, ui_extension_version, service_instance], [[], null, serviceInstanceReference(otherSi, 'Other')])
       assert.equal(updated_at, created_at)
       assert.ok(typeof id === 'number' && typeof nodeID === 'string')
     })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { engines } from '../support/stores.ts'
 import { useHarness } from '../support/harness.ts'
-import { serviceInstance, validOffering } from '../support/offerings.ts'
+import { serviceInstance, serviceInstanceReference, validOffering } from '../support/offerings.ts'
 
 for (const engine of engines) {
   describe(`app offerings (${engine})`, () => {
@@ -16,7 +16,7 @@ for (const engine of engines) {
       const body = res.json()
       assert.equal(res.headers.location, `http://localhost:80/v1/app_offerings/${body.id}`)
       assert.equal(body.reference, `${account.id}_note_dispatcher`)
-      assert.deepEqual(body.service_instance, { id: si, name: 'Mail' })
+      assert.deepEqual(body.service_instance, serviceInstanceReference(si, 'Mail'))
       assert.equal(body.disabled, false)
       assert.equal(body.source, 'curl/8')
       assert.deepEqual(body.attachments, [])
@@ -92,7 +92,7 @@ for (const engine of engines) {
         'created_at', 'id', 'name', 'nodeID', 'policy_jwt_alg', 'policy_jwt_audience', 'policy_jwt_claim_expires_in',
         'reference', 'service_instance', 'sourceID', 'updated_at', 'webhook_uri_template',
       ])
-      assert.deepEqual(list[0].service_instance, { id: si, name: 'Mail' })
+      assert.deepEqual(list[0].service_instance, serviceInstanceReference(si, 'Mail'))
       assert.equal(res.headers['x-pagination-total-entries'], '25')
     })
   })

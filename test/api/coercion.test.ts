@@ -118,7 +118,7 @@ for (const engine of engines) {
       assertInvalid(await account.call('POST', '/v1/service_instances', { name: '\ud800' }), [['name', 'is invalid']])
       const res = await account.call('POST', '/v1/service_instances', { name: 'Mail', status: '', sourceID: '' })
       assert.equal(res.statusCode, 201, res.body)
-      assert.equal(res.json().status, 'in_production')
+      assert.equal(res.json().status, 'being_prepared')
     })
   })
 }

@@ -1,11 +1,12 @@
 // conventions.md §3–6 through HTTP: every filter operator, predefined filters, fields, sorting,
 // the Link and X-Pagination-* headers, and walking pages in both directions.
 import assert from 'node:assert/strict'
+import { encodeNodeId } from '../../src/catalogue/node-id.ts'
 import { before, describe, it } from 'node:test'
 import type { Kysely } from 'kysely'
 import { engines } from '../support/stores.ts'
 import { useHarness, type TestAccount } from '../support/harness.ts'
-import { serviceInstance } from '../support/offerings.ts'
+import { serviceInstance, serviceInstanceReference } from '../support/offerings.ts'
 import { links, offering, ORIGIN, pagination, walk } from '../support/collections.ts'
 
 const COLLECTION_FIELDS = [
@@ -159,8 +160,8 @@ for (const engine of engines) {
       assert.equal(await names('/v1/service_instances/active?name=!Mail'), 'Web')
       const res = await other.call('GET', '/v1/service_instances/inactive?sort=-name&fields=status')
       assert.deepEqual(res.json(), [
-        { id: made.Fax, status: 'discontinued' },
-        { id: made.Chat, status: 'being_prepared' },
+        { id: made.Fax, nodeID: encodeNodeId('localhost', 'ServiceInstance', made.Fax), status: 'discontinued' },
+        { id: made.Chat, nodeID: encodeNodeId('localhost', 'ServiceInstance', made.Chat), status: 'being_prepared' },
       ])
       assert.equal(await names(`/v1/service_instances/active?id=${made.Chat}`), '')
       assert.deepEqual((await other.call('GET', '/v1/service_instances?status=live')).json(), { message: 'Invalid filter value for status: live' })
@@ -183,12 +184,12 @@ for (const engine of engines) {
 
       const res = await account.call('GET', '/v1/app_offerings/latest_internal?name=!Alpha&sort=-name&fields=name&per_page=2')
       assert.deepEqual(res.json(), [
-        { id: made[0].id, name: 'Delta' },
-        { id: made[2].id, name: 'Charlie' },
+        { id: made[0].id, nodeID: made[0].nodeID, name: 'Delta' },
+        { id: made[2].id, nodeID: made[2].nodeID, name: 'Charlie' },
       ])
       const next = links(res).next
       assert.match(next, /^\/v1\/app_offerings\/latest_internal\?name=%21Alpha&sort=-name&fields=name&per_page=2&search_after=/)
-      assert.deepEqual((await account.call('GET', next)).json(), [{ id: made[3].id, name: 'Bravo' }])
+      assert.deepEqual((await account.call('GET', next)).json(), [{ id: made[3].id, nodeID: made[3].nodeID, name: 'Bravo' }])
 
       for (const path of ['/v1/app_offerings/latest_nonsense', '/v1/app_offerings/all_the_things?name=x', '/v1/service_instances/retired']) {
         const unknown = await account.call('GET', path)
@@ -201,7 +202,7 @@ for (const engine of engines) {
       assert.equal((await account.call('PATCH', '/v1/app_offerings/latest_internal', { name: 'x' })).statusCode, 404)
     })
 
-    it('renders the collection fields by default, and exactly the selected ones with id (and nodeID when asked)', async () => {
+    it('renders the collection fields by default, and exactly the selected ones with id and nodeID', async () => {
       const account = await h().account()
       const si = await serviceInstance(account, 'Mail')
       const made = await offering(account, si, { name: 'Solo', card_description: 'card', sourceID: 'S-1' })
@@ -212,18 +213,33 @@ for (const engine of engines) {
       }
       const all = await one('')
       assert.deepEqual(Object.keys(all).sort(), COLLECTION_FIELDS)
-      assert.deepEqual(all.service_instance, { id: si, name: 'Mail' })
+      assert.deepEqual(all.service_instance, serviceInstanceReference(si, 'Mail'))
       assert.equal(all.nodeID, made.nodeID)
-      assert.deepEqual(await one('fields=name'), { id: made.id, name: 'Solo' })
+      assert.deepEqual(await one('fields=name'), { id: made.id, nodeID: made.nodeID, name: 'Solo' })
       assert.deepEqual(await one('fields=nodeID'), { id: made.id, nodeID: made.nodeID })
       assert.deepEqual(await one('fields=card_description,service_instance,disabled'), {
         id: made.id,
-        service_instance: { id: si, name: 'Mail' },
+        nodeID: made.nodeID,
+        service_instance: serviceInstanceReference(si, 'Mail'),
         card_description: 'card',
         disabled: false,
       })
-      assert.deepEqual(await one('fields=description,attachments,picture_uri'), { id: made.id, description: null, picture_uri: null, attachments: [] })
-      assert.deepEqual(await one('fields=id'), { id: made.id })
+      assert.deepEqual(await one('fields=description,attachments,picture_uri'), { id: made.id, nodeID: made.nodeID, description: null, picture_uri: null, attachments: [] })
+      assert.deepEqual(await one('fields=id'), { id: made.id, nodeID: made.nodeID })
+    })
+
+    it('marks a disabled record "disabled": true in any collection, whatever the fields', async () => {
+      const account = await h().account()
+      const si = await serviceInstance(account)
+      const on = await offering(account, si, { name: 'On' })
+      const off = await offering(account, si, { name: 'Off', disabled: true })
+      const list = (await account.call('GET', '/v1/app_offerings?fields=name')).json()
+      assert.deepEqual(list, [
+        { id: off.id, nodeID: off.nodeID, name: 'Off', disabled: true },
+        { id: on.id, nodeID: on.nodeID, name: 'On' },
+      ])
+      assert.deepEqual(Object.keys((await account.call('GET', '/v1/app_offerings?sort=-name')).json()[1]).includes('disabled'), true, 'a disabled one')
+      assert.equal((await account.call('GET', '/v1/app_offerings?fields=disabled&sort=-name')).json()[0].disabled, false, 'asked for: false is shown too')
     })
 
     it('sorts by several keys in both directions, ties by id, in code point order with blanks first', async () => {
@@ -314,7 +330,7 @@ for (const engine of engines) {
         assert.deepEqual(forward.ids, all, query)
         assert.deepEqual(forward.pages.map((p) => p.currentPage), forward.pages.map((_, i) => i + 1))
         const keys = (await account.call('GET', forward.pages.at(-1)!.url)).json().map((r: object) => Object.keys(r).sort().join())
-        if (query.includes('fields=name')) assert.deepEqual(new Set(keys), new Set(['id,name']))
+        if (query.includes('fields=name')) assert.deepEqual(new Set(keys), new Set(['id,name,nodeID']))
         const back = await walk(account, forward.pages.at(-1)!.url, 'prev')
         assert.deepEqual(back.pages.map((p) => p.currentPage), forward.pages.map((p) => p.currentPage).reverse())
         assert.deepEqual(back.pages.map((p) => p.ids), forward.pages.map((p) => p.ids).reverse(), query)

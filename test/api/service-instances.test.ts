@@ -11,14 +11,14 @@ for (const engine of engines) {
   describe(`service instances (${engine})`, () => {
     const h = useHarness(engine)
 
-    it('creates one with every field, status in_production by default, and a Location', async () => {
+    it('creates one with every field, status being_prepared by default (as the real API), and a Location', async () => {
       const account = await h().account()
       const res = await account.call('POST', '/v1/service_instances', { name: '  Mail  ' }, { 'user-agent': 'Ruby SDK' })
       assert.equal(res.statusCode, 201, res.body)
       const body = res.json()
       assert.deepEqual(Object.keys(body).sort(), ['created_at', 'id', 'name', 'nodeID', 'source', 'sourceID', 'status', 'updated_at'])
       assert.equal(body.name, 'Mail')
-      assert.equal(body.status, 'in_production')
+      assert.equal(body.status, 'being_prepared')
       assert.equal(body.source, 'Ruby SDK')
       assert.equal(body.sourceID, null)
       assert.match(body.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/)
@@ -49,7 +49,7 @@ for (const engine of engines) {
       ])
     })
 
-    it('takes source from the body, then X-Xurrent-Source / X-4me-Source, then User-Agent, then "API"', async () => {
+    it('takes source from the body, then X-Xurrent-Source / X-4me-Source, then User-Agent, then "Xurrent API"', async () => {
       const account = await h().account()
       const source = async (body: Record<string, unknown>, headers: Record<string, string>) =>
         (await account.call('POST', '/v1/service_instances', { name: 'S', ...body }, headers)).json().source
@@ -58,7 +58,7 @@ for (const engine of engines) {
       assert.equal(await source({}, all), 'xurrent')
       assert.equal(await source({ source: '' }, { 'x-4me-source': 'fourme', 'user-agent': 'agent' }), 'fourme')
       assert.equal(await source({}, { 'user-agent': 'agent' }), 'agent')
-      assert.equal(await source({}, { 'user-agent': '' }), 'API')
+      assert.equal(await source({}, { 'user-agent': '' }), 'Xurrent API')
       assert.equal(await source({}, { 'x-4me-source': 'y'.repeat(50) }), 'y'.repeat(30))
     })
 
@@ -86,7 +86,8 @@ for (const engine of engines) {
       const d = await make('Delta', 'in_production')
       const all = await account.call('GET', '/v1/service_instances')
       assert.equal(all.statusCode, 200)
-      assert.deepEqual(all.json(), [a, b, c, d].map((r) => ({ id: r.id, name: r.name, status: r.status, sourceID: r.sourceID })))
+      // The collection fields of lifecycle.md, nodeID always.
+      assert.deepEqual(all.json(), [a, b, c, d].map((r) => ({ id: r.id, nodeID: r.nodeID, name: r.name, status: r.status, sourceID: r.sourceID, created_at: r.created_at, updated_at: r.updated_at })))
       assert.equal(all.headers['x-pagination-total-entries'], '4')
       const names = async (path: string) => (await account.call('GET', path)).json().map((r: { name: string }) => r.name)
       assert.deepEqual(await names('/v1/service_instances/active'), ['Charlie', 'Delta'])

@@ -182,13 +182,13 @@ for (const engine of engines) {
         return res.json().source
       }
 
-      it('is the body, then X-Xurrent-Source, then X-4me-Source, then User-Agent, then "API"', async () => {
+      it('is the body, then X-Xurrent-Source, then X-4me-Source, then User-Agent, then "Xurrent API"', async () => {
         const all = { 'x-xurrent-source': 'xurrent-cli', 'x-4me-source': 'sdk-ruby', 'user-agent': 'curl/8.5' }
         assert.equal(await sourceOf({ source: 'importer' }, all), 'importer')
         assert.equal(await sourceOf({ source: '' }, all), 'xurrent-cli')
         assert.equal(await sourceOf({ source: null }, { ...all, 'x-xurrent-source': '  ' }), 'sdk-ruby')
         assert.equal(await sourceOf({}, { 'user-agent': 'curl/8.5' }), 'curl/8.5')
-        assert.equal(await sourceOf({}, { 'user-agent': '' }), 'API')
+        assert.equal(await sourceOf({}, { 'user-agent': '' }), 'Xurrent API')
       })
 
       it('cuts a header value to 30 characters, counting code points', async () => {

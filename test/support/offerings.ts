@@ -1,4 +1,5 @@
 // Fixtures shared by the app offering and service instance suites.
+import { encodeNodeId } from '../../src/catalogue/node-id.ts'
 import assert from 'node:assert/strict'
 import type { TestAccount } from './harness.ts'
 
@@ -31,4 +32,9 @@ export const VALIDATION_FAILED = 'Validation Failed'
 export function assertInvalid(res: { statusCode: number; body: string; json(): any }, errors: Array<[string, string]>): void {
   assert.equal(res.statusCode, 422, res.body)
   assert.deepEqual(res.json(), { message: VALIDATION_FAILED, errors })
+}
+
+/** A service instance as a reference renders it (conventions.md §7): its name is translatable. */
+export function serviceInstanceReference(id: number, name: string, sourceID?: string) {
+  return { id, name, localized_name: name, ...(sourceID && { sourceID }), nodeID: encodeNodeId('localhost', 'ServiceInstance', id) }
 }

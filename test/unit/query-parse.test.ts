@@ -177,11 +177,11 @@ describe('query parser: fields, sort, per_page', () => {
     assert.ok(names(parse('')).includes('nodeID'))
   })
 
-  it('selects named fields in catalogue order, id always', () => {
-    assert.deepEqual(names(parse('fields=reference,name')), ['id', 'name', 'reference'])
-    assert.deepEqual(names(parse('fields=name%2Cdescription')), ['id', 'name', 'description'])
+  it('selects named fields in catalogue order, id and nodeID always', () => {
+    assert.deepEqual(names(parse('fields=reference,name')), ['id', 'nodeID', 'name', 'reference'])
+    assert.deepEqual(names(parse('fields=name%2Cdescription')), ['id', 'nodeID', 'name', 'description'])
     assert.deepEqual(names(parse('fields=nodeID')), ['id', 'nodeID'])
-    assert.deepEqual(names(parse('fields=status', serviceInstances)), ['id', 'status'])
+    assert.deepEqual(names(parse('fields=status', serviceInstances)), ['id', 'nodeID', 'status'])
     assert.deepEqual(names(parse('fields=')), names(parse('')))
   })
 

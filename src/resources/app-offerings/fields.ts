@@ -39,6 +39,8 @@ export const appOfferings = defineResource({
     picture_uri: { type: string({ format: isPictureUri, formatMax: MAX_PICTURE_TEXT }) },
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },
+    // In the real API since April 2026: installs' webhooks publish their keys by OpenID Connect Discovery.
+    openid_connect_discovery: { type: boolean(), default: false },
     // No UI extension version exists yet, so any id "must exist".
     ui_extension_version: { type: reference(() => null) },
     ...sourceFields({ sourceID: true }),

@@ -14,8 +14,11 @@ export const serviceInstances = defineResource({
     id: idField(),
     nodeID: nodeIdField('ServiceInstance', false),
     name: { type: string({ max: 80, trim: true }), required: true, filterable: true, sortable: true, collection: true },
-    status: { type: enumeration(SERVICE_INSTANCE_STATUSES), default: 'in_production', filterable: true, collection: true },
+    // The real API's default: a new service instance is being prepared.
+    status: { type: enumeration(SERVICE_INSTANCE_STATUSES), default: 'being_prepared', filterable: true, collection: true },
     ...sourceFields({ sourceID: true }),
-    ...timestampFields(false),
+    ...timestampFields(true),
   },
+  // Its name is translatable in the real API: references to it carry `localized_name`.
+  localizedName: true,
 })

@@ -10,6 +10,7 @@ import type { Engine } from '../database.ts'
 //   at a time anyway, so there it is a row of `sequences` bumped by a trigger.
 // - `audit_entries`: one row per write of a record, written in the write's transaction.
 // - `accounts.changes` goes: it was one row that every write of an account had to update.
+// - `app_offerings.openid_connect_discovery`.
 const RECORD_TABLES = ['service_instances', 'app_offerings'] as const
 
 export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
@@ -74,4 +75,7 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   }
 
   await db.schema.alterTable('accounts').dropColumn('changes').execute()
+
+  // The real API's newer field (app-offerings.md): installs' webhooks use OpenID Connect Discovery.
+  await db.schema.alterTable('app_offerings').addColumn('openid_connect_discovery', int, (c) => c.notNull().defaultTo(0)).execute()
 }
