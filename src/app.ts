@@ -12,6 +12,7 @@ import { Errors } from './http/errors.ts'
 import { contentTypes } from './http/content-types.ts'
 import { cors } from './http/cors.ts'
 import { errorHandler } from './http/error-handler.ts'
+import { clientErrorHandler, frameworkErrors } from './http/early-errors.ts'
 import { health } from './http/health.ts'
 import { openapi, openapiDocument } from './http/openapi.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
@@ -43,6 +44,9 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // Errors before routing and those Node's parser answers get 4me bodies too (early-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Headers must arrive well within the request timeout.
   app.server.headersTimeout = Math.min(config.requestTimeoutSeconds, 10) * 1000
