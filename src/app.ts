@@ -18,6 +18,7 @@ import { openapi, openapiDocument } from './http/openapi.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
 import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
+import { sendTimeout } from './http/send-timeout.ts'
 import appOfferings from './resources/app-offerings/index.ts'
 import serviceInstances from './resources/service-instances/index.ts'
 
@@ -57,6 +58,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
   app.decorate('services', services)
 
   await app.register(requestLog)
+  await app.register(sendTimeout)
   await app.register(cors)
   await app.register(contentTypes)
   await app.register(errorHandler)

@@ -39,6 +39,8 @@ export interface Config {
   requestTimeoutSeconds: number
   /** How long a shutdown waits for requests in flight before it closes their connections. */
   shutdownTimeoutSeconds: number
+  /** Longest a large answer may take to be read by its client before it is abandoned (src/http/send-timeout.ts). */
+  sendTimeoutSeconds: number
 }
 
 type Env = Record<string, string | undefined>
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers,
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 30, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
+    sendTimeoutSeconds: integer(env, 'SEND_TIMEOUT', 30, 1, 3600),
   }
 }
 
