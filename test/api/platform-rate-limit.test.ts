@@ -235,6 +235,52 @@ for (const engine of engines) {
   })
 }
 
+for (const engine of engines) {
+  describe(`rate limits when Redis stalls without closing the connection, then thaws (${engine})`, () => {
+    let proxy: TcpProxy
+    let harness: Harness
+    const target = new URL(redisUrl)
+    before(async () => {
+      proxy = await tcpProxy(target.hostname, Number(target.port || 6379))
+      const env = limits('redis', { RATE_LIMIT_BURST: '3', RATE_LIMIT_BURST_SECONDS: '600' })
+      harness = await startHarness(engine, { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` })
+    })
+    after(async () => {
+      proxy.thaw()
+      await stopHarness(harness)
+      await proxy.close()
+    })
+
+    it('falls back to per-process limits during the stall and shares them again after the thaw', async () => {
+      const account = await harness.account()
+      const call = (app = harness.app) => request(app, 'GET', '/v1/service_instances', undefined, { authorization: `Bearer ${account.token}` })
+      const countedIn = async () => (await request(harness.app, 'GET', '/readyz')).json().rate_limits
+      assert.equal(await countedIn(), 'redis')
+      assert.equal((await call()).statusCode, 200)
+
+      proxy.freeze()
+      // The first command waits for the command timeout (1 s), then counting falls back.
+      assert.equal((await call()).statusCode, 200, 'served while Redis is frozen')
+      assert.equal(await countedIn(), 'redis unavailable: per-process limits')
+      await sleep(4000) // long enough for unanswered probes, and a reconnect through the frozen proxy
+      assert.equal(await countedIn(), 'redis unavailable: per-process limits', 'still frozen')
+
+      proxy.thaw()
+      await waitFor(async () => (await countedIn()) === 'redis')
+      // Shared again: what this process counts, another process sees.
+      const statuses: number[] = []
+      while (statuses.at(-1) !== 429 && statuses.length < 5) statuses.push((await call()).statusCode)
+      assert.equal(statuses.at(-1), 429, `the shared burst of 3 ran out: ${statuses}`)
+      const other = await secondApp(harness)
+      try {
+        assert.equal((await call(other)).statusCode, 429, 'a second process sees the same shared count')
+      } finally {
+        await other.close()
+      }
+    })
+  })
+}
+
 async function waitFor(condition: () => Promise<boolean>, attempts = 100): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await condition()) return
