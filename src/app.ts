@@ -12,11 +12,13 @@ import { Errors } from './http/errors.ts'
 import { contentTypes } from './http/content-types.ts'
 import { cors } from './http/cors.ts'
 import { errorHandler } from './http/error-handler.ts'
+import { clientErrorHandler, frameworkErrors } from './http/early-errors.ts'
 import { health } from './http/health.ts'
 import { openapi, openapiDocument } from './http/openapi.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
 import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
+import { sendTimeout } from './http/send-timeout.ts'
 import { recordRoutes } from './http/routes/records.ts'
 import { RESOURCES } from './resources/index.ts'
 
@@ -43,6 +45,9 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // Errors before routing and those Node's parser answers get 4me bodies too (early-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Headers must arrive well within the request timeout.
   app.server.headersTimeout = Math.min(config.requestTimeoutSeconds, 10) * 1000
@@ -53,6 +58,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
   app.decorate('services', services)
 
   await app.register(requestLog)
+  await app.register(sendTimeout)
   await app.register(cors)
   await app.register(contentTypes)
   await app.register(errorHandler)

@@ -1,5 +1,6 @@
 // Environment -> validated, typed configuration. A wrong value stops the process with one line
 // that names the variable (ConfigError), before anything listens or touches the database.
+import { isIP } from 'node:net'
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -13,7 +14,11 @@ export interface Config {
   port: number
   host: string
   publicUrl: URL | undefined
-  trustProxy: boolean
+  /**
+   * Whose X-Forwarded-* headers count: nobody (false), every peer (true: only safe when clients
+   * cannot reach the port directly), or the proxies at these addresses and CIDR ranges.
+   */
+  trustProxy: boolean | string[]
   nodeIdDomain: string
   secretKey: string | undefined
   logLevel: string
@@ -39,6 +44,8 @@ export interface Config {
   requestTimeoutSeconds: number
   /** How long a shutdown waits for requests in flight before it closes their connections. */
   shutdownTimeoutSeconds: number
+  /** Longest a large answer may take to be read by its client before it is abandoned (src/http/send-timeout.ts). */
+  sendTimeoutSeconds: number
 }
 
 type Env = Record<string, string | undefined>
@@ -58,7 +65,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: optional(env, 'HOST', (v) => v) ?? '127.0.0.1',
     publicUrl,
-    trustProxy: flag(env, 'TRUST_PROXY', false),
+    trustProxy: optional(env, 'TRUST_PROXY', parseTrustProxy) ?? false,
     nodeIdDomain: optional(env, 'NODE_ID_DOMAIN', parseDomain) ?? publicUrl?.hostname ?? 'localhost',
     secretKey: optional(env, 'SECRET_KEY', (v) => {
       if (v.length < 32) throw new Error('must be at least 32 characters')
@@ -92,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers,
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 30, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
+    sendTimeoutSeconds: integer(env, 'SEND_TIMEOUT', 30, 1, 3600),
   }
 }
 
@@ -120,6 +128,26 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
     if (/^(0|false|no|off)$/i.test(v)) return false
     throw new Error(`must be true or false, got "${v}"`)
   }) ?? fallback
+}
+
+// The names proxy-addr (Fastify's trustProxy) knows besides addresses and CIDR ranges.
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** true/false, or a comma-separated list of proxy addresses, CIDR ranges and proxy-addr's range names. */
+function parseTrustProxy(value: string): boolean | string[] {
+  if (/^(1|true|yes|on)$/i.test(value)) return true
+  if (/^(0|false|no|off)$/i.test(value)) return false
+  return value.split(',').map((item) => {
+    const entry = item.trim()
+    if (PROXY_RANGES.has(entry)) return entry
+    const [address, prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    const bits = family === 4 ? 32 : 128
+    if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      throw new Error(`must be true, false, or a comma-separated list of proxy addresses or CIDR ranges, got "${entry}"`)
+    }
+    return entry
+  })
 }
 
 function parsePublicUrl(value: string): URL {

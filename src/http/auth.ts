@@ -1,10 +1,11 @@
 // Bearer tokens and the working account (conventions.md §1). Runs first on every /v1 route:
-// 401 for a missing or unknown token, 403 for an account header naming another account, and
-// 429 for an address that keeps failing to authenticate.
+// 401 for a missing or unknown token, 403 for an account header naming another account (counted
+// against the token's limit, like every request that authenticates), and 429 for an address that
+// keeps failing to authenticate.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Errors } from './errors.ts'
-import { secondsUntil } from './rate-limit.ts'
+import { countRequest, secondsUntil } from './rate-limit.ts'
 import { findTokenByHash, hashToken, touchToken, type TokenRecord } from '../storage/tokens.ts'
 import { nowSeconds } from '../storage/database.ts'
 
@@ -49,24 +50,33 @@ export const authentication = fp(async (app: FastifyInstance) => {
     throw Errors.unauthorized()
   }
 
+  /**
+   * The token authenticated, so the request counts against its limit (conventions.md §9), but
+   * the account header is checked before the limit: the answer is the 403 either way.
+   */
+  async function forbid(reply: FastifyReply, token: TokenRecord): Promise<never> {
+    if (config.rateLimit.enabled) await countRequest(app.counters, config.rateLimit, reply, token.id)
+    throw Errors.forbidden()
+  }
+
   app.decorateRequest('auth', null as never)
   /** Sets request.auth, or ends the request with the answer's error. */
-  function settle(request: FastifyRequest, token: TokenRecord | undefined, done: (error?: Error) => void): void {
+  function settle(request: FastifyRequest, reply: FastifyReply, token: TokenRecord | undefined, done: (error?: Error) => void): void {
     if (!token) return void refuse(request).catch(done)
     const named = header(request, 'x-xurrent-account') ?? header(request, 'x-4me-account')
-    if (named !== undefined && named !== token.accountId) return done(Errors.forbidden())
+    if (named !== undefined && named !== token.accountId) return void forbid(reply, token).then(done, done)
     request.auth = { tokenId: token.id, scope: token.scope, account: { id: token.accountId, name: token.accountName } }
     touch(request, token)
     done()
   }
 
   // A callback hook: a cached token is admitted without a promise.
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.config.public) return done()
     const match = BEARER.exec(request.headers.authorization ?? '')
     const found = match ? lookup(hashToken(match[1])) : undefined
-    if (found instanceof Promise) found.then((token) => settle(request, token, done), done)
-    else settle(request, found, done)
+    if (found instanceof Promise) found.then((token) => settle(request, reply, token, done), done)
+    else settle(request, reply, found, done)
   })
 }, { name: 'authentication', dependencies: ['counters'] })
 

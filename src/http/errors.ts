@@ -11,7 +11,7 @@ const FASTIFY_ERRORS: Record<string, () => ApiError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: Errors.unsupportedMediaType,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => Errors.badRequest('Invalid Content-Length'),
   FST_ERR_CTP_INVALID_TYPE: Errors.unsupportedMediaType,
-  FST_ERR_BAD_URL: Errors.notFound,
+  FST_ERR_BAD_URL: () => Errors.badRequest('Invalid URL: malformed percent-encoding'),
 }
 
 /** The catalogue error for anything thrown while answering; undefined means a bug (500). */

@@ -5,6 +5,7 @@ import type { Database } from '../storage/database.ts'
 import type { Account } from '../storage/accounts.ts'
 import type { Scope } from '../storage/tokens.ts'
 import type { Counters } from '../platform/counters.ts'
+import type { StorageHealth } from '../platform/faults.ts'
 import type { Actor } from '../records/rules.ts'
 
 export interface Services {
@@ -27,6 +28,8 @@ declare module 'fastify' {
     services: Services
     /** Rate-limit counters (see http/rate-limit.ts). */
     counters: Counters
+    /** Whether writes fail for a storage fault (see platform/faults.ts, http/error-handler.ts). */
+    storageHealth: StorageHealth
   }
   interface FastifyRequest {
     auth: Auth

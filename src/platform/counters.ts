@@ -61,25 +61,36 @@ export class MemoryCounters implements Counters {
   }
 }
 
+/** How often a stalled Redis is asked whether it answers again. */
+export const PROBE_MS = 1000
+/** Unanswered probes after which the connection is dropped and opened anew. */
+const PROBES_BEFORE_RECONNECT = 3
+
 /**
  * Redis while it answers, this process's memory while it does not: the server keeps serving
  * (with per-process limits) through a Redis outage and shares its counters again once Redis is back.
+ * An outage is either a closed connection (the client reconnects and says `ready`) or a stall: a
+ * connection that stays open while commands time out. A stall is recovered from like a disconnect:
+ * while counting is per process a PING is sent every PROBE_MS; the first one answered makes the
+ * counters shared again, and after PROBES_BEFORE_RECONNECT unanswered ones the connection is
+ * dropped and opened anew.
  */
 export class SharedCounters implements Counters {
   private readonly local = new MemoryCounters()
   private shared: boolean
   private closing = false
+  private probe: NodeJS.Timeout | undefined
+  private unanswered = 0
+  private pinging = false
 
   constructor(
     private readonly redis: RedisCounters,
     private readonly log: Logger,
   ) {
     this.shared = redis.ready()
-    redis.onReady(() => {
-      if (!this.shared) log.info('redis reachable: rate limits are shared again')
-      this.shared = true
-    })
+    redis.onReady(() => this.back('ready'))
     redis.onLost((error) => this.lost(error))
+    if (!this.shared) this.startProbing()
   }
 
   hit(key: string, windows: number[]): Promise<Tally[]> {
@@ -102,8 +113,48 @@ export class SharedCounters implements Counters {
   }
 
   private lost(error: Error): void {
-    if (this.shared && !this.closing) this.log.warn({ err: error }, 'redis unavailable: rate limits are per process until it is back')
+    if (this.closing) return
+    if (this.shared) this.log.warn({ err: error }, 'redis unavailable: rate limits are per process until it is back')
     this.shared = false
+    this.startProbing()
+  }
+
+  private back(how: string): void {
+    this.stopProbing()
+    if (this.closing || this.shared) return
+    this.log.info({ how }, 'redis reachable: rate limits are shared again')
+    this.shared = true
+  }
+
+  private startProbing(): void {
+    if (this.probe || this.closing) return
+    this.unanswered = 0
+    this.probe = setInterval(() => void this.ping(), PROBE_MS).unref()
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.probe)
+    this.probe = undefined
+  }
+
+  private async ping(): Promise<void> {
+    if (this.shared || this.closing) return this.stopProbing()
+    // While the client is disconnected it reconnects by itself and says `ready`.
+    if (!this.redis.ready() || this.pinging) return
+    this.pinging = true
+    try {
+      await this.redis.ping()
+      this.back('ping answered')
+    } catch {
+      this.unanswered += 1
+      if (this.unanswered >= PROBES_BEFORE_RECONNECT) {
+        this.unanswered = 0
+        this.log.warn('redis does not answer on an open connection: reconnecting')
+        this.redis.reconnect()
+      }
+    } finally {
+      this.pinging = false
+    }
   }
 
   state(): CountersState {
@@ -112,6 +163,7 @@ export class SharedCounters implements Counters {
 
   async close(): Promise<void> {
     this.closing = true
+    this.stopProbing()
     await Promise.all([this.redis.close(), this.local.close()])
   }
 }

@@ -80,6 +80,19 @@ export class RedisCounters implements Counters {
     this.client.on('close', () => listener(new Error('connection to redis closed')))
   }
 
+  /** Resolves when Redis answers a PING (within the command timeout), rejects otherwise. */
+  async ping(): Promise<void> {
+    await this.client.ping()
+  }
+
+  /**
+   * Drops the connection and opens a new one: a connection that stopped answering without being
+   * closed (a frozen server, a silent network partition) is never noticed by the client itself.
+   */
+  reconnect(): void {
+    if (this.client.status === 'ready') this.client.disconnect(true)
+  }
+
   hit(key: string, windows: number[]): Promise<Tally[]> {
     return this.run(key, windows, true)
   }

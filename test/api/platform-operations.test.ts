@@ -146,11 +146,34 @@ describe('configuration', () => {
       [{ REQUEST_TIMEOUT: '-1' }, 'REQUEST_TIMEOUT'],
       [{ WORKERS: '2' }, 'WORKERS'],
       [{ WORKERS: '2', DATABASE_URL: 'postgres://localhost/x' }, 'WORKERS'],
+      [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '10.0.0.1, proxy.example.com' }, 'TRUST_PROXY'],
     ]
     for (const [env, variable] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)
     }
     assert.equal(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://localhost/x', REDIS_URL: 'redis://localhost' }).workers, 2)
+  })
+
+  it('takes TRUST_PROXY as true/false or as the proxies whose X-Forwarded-For counts', async () => {
+    assert.equal(loadConfig({}).trustProxy, false)
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1/128,loopback' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1/128', 'loopback'])
+    // A request from a listed proxy gets the forwarded address; from anywhere else, its own.
+    const { default: Fastify } = await import('fastify')
+    for (const [trustProxy, from, expected] of [
+      [loadConfig({ TRUST_PROXY: '10.1.2.3' }).trustProxy, '10.1.2.3', '203.0.113.9'],
+      [loadConfig({ TRUST_PROXY: '10.1.2.3' }).trustProxy, '198.51.100.7', '198.51.100.7'],
+      [loadConfig({ TRUST_PROXY: 'true' }).trustProxy, '198.51.100.7', '203.0.113.9'],
+      [loadConfig({}).trustProxy, '10.1.2.3', '10.1.2.3'],
+    ] as const) {
+      const app = Fastify({ trustProxy: trustProxy as boolean | string[] })
+      app.get('/', async (request) => ({ ip: request.ip }))
+      const res = await app.inject({ url: '/', remoteAddress: from, headers: { 'x-forwarded-for': '203.0.113.9' } })
+      assert.equal(res.json().ip, expected, `${JSON.stringify(trustProxy)} from ${from}`)
+      await app.close()
+    }
   })
 })
 

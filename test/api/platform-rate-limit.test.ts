@@ -80,18 +80,48 @@ for (const engine of engines) {
         assert.equal((await request(h().app, 'GET', '/v1/app_offerings', undefined, { authorization: 'Bearer ao_not-a-real-token-at-all' })).statusCode, 401)
       })
 
-      it('GET /v1/rate_limit reports both windows and does not count', async () => {
+      it('counts a 403 for another account in the header: the token authenticated', async () => {
+        const account = await h().account()
+        const foreign = await account.call('GET', '/v1/app_offerings', undefined, { 'x-4me-account': 'someone-else' })
+        assert.equal(foreign.statusCode, 403)
+        assert.deepEqual(foreign.json(), { message: 'Forbidden' })
+        assert.equal(foreign.headers['x-ratelimit-remaining'], '4', 'the 403 is an authenticated answer and counted')
+        const xurrent = await account.call('GET', '/v1/app_offerings', undefined, { 'x-xurrent-account': 'someone-else' })
+        assert.equal(xurrent.statusCode, 403)
+        assert.equal(xurrent.headers['x-ratelimit-remaining'], '3')
+        assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 200) // the burst's 3rd
+        assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 429, 'the two 403s used up the burst')
+        const stillForeign = await account.call('GET', '/v1/app_offerings', undefined, { 'x-4me-account': 'someone-else' })
+        assert.equal(stillForeign.statusCode, 403, 'the account header is checked before the limit')
+      })
+
+      it('GET /v1/rate_limit reports both windows, burst first, both "core", and does not count', async () => {
         const account = await h().account()
         await account.call('GET', '/v1/service_instances')
         for (let i = 0; i < 4; i++) {
           const res = await account.call('GET', '/v1/rate_limit')
           assert.equal(res.statusCode, 200)
-          const [core, burst] = res.json().resources
-          assert.deepEqual({ ...core, reset: 0 }, { context: 'core', limit: 5, remaining: 4, reset: 0 })
-          assert.deepEqual({ ...burst, reset: 0 }, { context: 'core-burst', limit: 3, remaining: 2, reset: 0 })
-          assert.ok(burst.reset <= core.reset)
+          const [burst, hourly] = res.json().resources
+          assert.deepEqual({ ...burst, reset: 0 }, { context: 'core', limit: 3, remaining: 2, reset: 0 })
+          assert.deepEqual({ ...hourly, reset: 0 }, { context: 'core', limit: 5, remaining: 4, reset: 0 })
+          assert.equal(res.json().resources.length, 2)
+          assert.ok(burst.reset <= hourly.reset)
         }
         assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 200, 'the reports did not use up the burst')
+      })
+
+      it('GET /v1/rate_limit answers while the token is refused, and says when to retry', async () => {
+        const account = await h().account()
+        for (let i = 0; i < 3; i++) assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 200)
+        assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 429)
+        const res = await account.call('GET', '/v1/rate_limit')
+        assert.equal(res.statusCode, 200, 'the report is exactly what a refused client needs')
+        const [burst, hourly] = res.json().resources
+        assert.equal(burst.remaining, 0)
+        assert.equal(hourly.remaining, 1)
+        assert.ok(burst.reset > Date.now() / 1000, 'reset says when the burst opens again')
+        assert.equal(res.headers['x-ratelimit-remaining'], '1')
+        assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 429, 'still refused: the report did not count')
       })
 
       it(counters === 'redis' ? 'shares one limit between processes' : 'keeps a limit per process', async () => {
@@ -151,7 +181,7 @@ for (const engine of engines) {
       for (let i = 0; i < 3; i++) assert.equal((await account.call('GET', '/v1/service_instances')).statusCode, 200)
       for (let i = 0; i < 25; i++) assert.equal((await request(h().app, 'GET', '/v1/app_offerings')).statusCode, 401)
       const report = (await account.call('GET', '/v1/rate_limit')).json()
-      assert.equal(report.resources[1].remaining, 1)
+      assert.equal(report.resources[0].remaining, 1)
     })
   })
 
@@ -201,6 +231,52 @@ for (const engine of engines) {
       const statuses = []
       for (let i = 0; i < 3; i++) statuses.push((await call()).statusCode)
       assert.deepEqual(statuses, [200, 200, 429], 'counted in Redis again, where 1 was used')
+    })
+  })
+}
+
+for (const engine of engines) {
+  describe(`rate limits when Redis stalls without closing the connection, then thaws (${engine})`, () => {
+    let proxy: TcpProxy
+    let harness: Harness
+    const target = new URL(redisUrl)
+    before(async () => {
+      proxy = await tcpProxy(target.hostname, Number(target.port || 6379))
+      const env = limits('redis', { RATE_LIMIT_BURST: '3', RATE_LIMIT_BURST_SECONDS: '600' })
+      harness = await startHarness(engine, { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` })
+    })
+    after(async () => {
+      proxy.thaw()
+      await stopHarness(harness)
+      await proxy.close()
+    })
+
+    it('falls back to per-process limits during the stall and shares them again after the thaw', async () => {
+      const account = await harness.account()
+      const call = (app = harness.app) => request(app, 'GET', '/v1/service_instances', undefined, { authorization: `Bearer ${account.token}` })
+      const countedIn = async () => (await request(harness.app, 'GET', '/readyz')).json().rate_limits
+      assert.equal(await countedIn(), 'redis')
+      assert.equal((await call()).statusCode, 200)
+
+      proxy.freeze()
+      // The first command waits for the command timeout (1 s), then counting falls back.
+      assert.equal((await call()).statusCode, 200, 'served while Redis is frozen')
+      assert.equal(await countedIn(), 'redis unavailable: per-process limits')
+      await sleep(4000) // long enough for unanswered probes, and a reconnect through the frozen proxy
+      assert.equal(await countedIn(), 'redis unavailable: per-process limits', 'still frozen')
+
+      proxy.thaw()
+      await waitFor(async () => (await countedIn()) === 'redis')
+      // Shared again: what this process counts, another process sees.
+      const statuses: number[] = []
+      while (statuses.at(-1) !== 429 && statuses.length < 5) statuses.push((await call()).statusCode)
+      assert.equal(statuses.at(-1), 429, `the shared burst of 3 ran out: ${statuses}`)
+      const other = await secondApp(harness)
+      try {
+        assert.equal((await call(other)).statusCode, 429, 'a second process sees the same shared count')
+      } finally {
+        await other.close()
+      }
     })
   })
 }

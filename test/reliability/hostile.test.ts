@@ -214,6 +214,21 @@ function raw(port: number, chunks: (string | Buffer)[], gapMs = 0): Promise<{ re
   })
 }
 
+/**
+ * An answer made before routing, by Node's parser or Fastify: still the 4me body, an X-Request-Id
+ * and the /v1 security headers (src/http/early-errors.ts), never Fastify's default body.
+ */
+function assertEarlyAnswer(response: string, label: string): void {
+  const [head, body] = [response.slice(0, response.indexOf('\r\n\r\n')), response.slice(response.indexOf('\r\n\r\n') + 4)]
+  const message = JSON.stringify(label)
+  assert.match(head, /^content-type: application\/json; charset=utf-8$/im, message)
+  assert.match(head, /^x-request-id: [\w.:-]+$/im, message)
+  assert.match(head, /^cache-control: no-store$/im, message)
+  assert.match(head, /^x-content-type-options: nosniff$/im, message)
+  assert.match(head, /^content-security-policy: default-src 'none'$/im, message)
+  assert.deepEqual(Object.keys(JSON.parse(body)), ['message'], `${message}: ${body}`)
+}
+
 /** Resident memory of a process, in MiB (Linux). */
 function residentMiB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -267,6 +282,7 @@ for (const engine of engines) {
         const { response } = await raw(port, [request.replace('Host: x\r\n', 'Host: x\r\nConnection: close\r\n')])
         assert.match(response, /^HTTP\/1\.[01] 4\d\d /, JSON.stringify(request.slice(0, 80)))
         assert.doesNotMatch(response, /^HTTP\/1\.[01] 5/)
+        assertEarlyAnswer(response, request.slice(0, 80))
       }
       await stillServing()
     })
@@ -315,6 +331,7 @@ for (const engine of engines) {
         assert.ok(sent < 300, 'the server waited for the whole trickle')
         // Node answers a slow request 408 when it can; never with a success or a 5xx.
         assert.match(response, /^$|^HTTP\/1\.1 408 /)
+        if (response !== '') assertEarlyAnswer(response, 'a trickled request')
       }
       await stillServing()
       const list = (await client.call('GET', '/v1/service_instances?name=aaa')).json()
