@@ -25,7 +25,7 @@ function mac(secret: string, data: string): Buffer {
 }
 
 export function encodeCursor(secret: string, payload: CursorPayload): string {
-  const count = payload.count ? [payload.count.total, payload.count.throttled ? 1 : 0] : []
+  const count = payload.count?.scope ? [payload.count.total, payload.count.throttled ? 1 : 0, payload.count.scope] : []
   const data = Buffer.from(JSON.stringify([payload.sort, payload.values, payload.page, ...count])).toString('base64url')
   return `${data}.${mac(secret, data).toString('base64url')}`
 }
@@ -40,12 +40,12 @@ export function decodeCursor(secret: string, text: string): CursorPayload | unde
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   try {
     const parsed: unknown = JSON.parse(Buffer.from(data, 'base64url').toString())
-    if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 5)) return undefined
-    const [sort, values, page, total, throttled] = parsed
+    if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 6)) return undefined
+    const [sort, values, page, total, throttled, scope] = parsed
     if (typeof sort !== 'string' || !Array.isArray(values) || !Number.isSafeInteger(page) || page < 1) return undefined
     if (parsed.length === 3) return { sort, values, page }
-    if (!Number.isSafeInteger(total) || total < 0 || (throttled !== 0 && throttled !== 1)) return undefined
-    return { sort, values, page, count: { total, throttled: throttled === 1 } }
+    if (!Number.isSafeInteger(total) || total < 0 || (throttled !== 0 && throttled !== 1) || typeof scope !== 'string') return undefined
+    return { sort, values, page, count: { total, throttled: throttled === 1, scope } }
   } catch {
     return undefined
   }

@@ -16,6 +16,11 @@ export interface Count {
   total: number
   /** More records match than were counted. */
   throttled: boolean
+  /**
+   * What was counted (a digest of the account, collection and filters): a cursor carries the
+   * count only for a request that counts the same thing.
+   */
+  scope?: string
 }
 
 /**

@@ -11,6 +11,7 @@
 //
 // What is kept is bounded in bytes, not entries, and an answer larger than a sixteenth of the
 // budget is never kept: no sequence of allowed requests can pin more than the budget.
+import { createHash } from 'node:crypto'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/paging.ts'
 import type { Presenter } from './present.ts'
@@ -107,18 +108,21 @@ export class CollectionReader {
   }
 
   /**
-   * A walk by cursor carries the count of its first page; otherwise the filters are counted,
-   * once per watermark. Counts leave pages and sort out of their key.
+   * A walk by cursor carries the count of its first page, for the same account, collection and
+   * filters (its scope); otherwise the filters are counted, once per watermark. Counts leave
+   * pages and sort out of their key.
    */
   private async count(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<Count> {
-    if (plan.paging.kind === 'cursor' && plan.paging.count) return plan.paging.count
+    const key = JSON.stringify([account, this.store.resource.name, subset?.name ?? '', plan.filters.map((f) => [f.field.name, f.condition])])
+    const scope = createHash('sha256').update(key).digest('base64url').slice(0, 16)
+    if (plan.paging.kind === 'cursor' && plan.paging.count?.scope === scope) return plan.paging.count
     const cap = this.options.countCap
-    if (!mark) return this.store.count(account, plan, cap, subset)
-    const key = JSON.stringify([account, subset?.name ?? '', plan.filters.map((f) => [f.field.name, f.condition])])
+    const counted = async () => ({ ...(await this.store.count(account, plan, cap, subset)), scope })
+    if (!mark) return counted()
     const kept = this.counts.get(key, mark.value)
     if (kept) return kept
-    const count = await this.store.count(account, plan, cap, subset)
-    if (mark.settled) this.counts.set(key, mark.value, count, 64)
+    const count = await counted()
+    if (mark.settled) this.counts.set(key, mark.value, count, 96)
     return count
   }
 }

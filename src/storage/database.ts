@@ -61,7 +61,7 @@ function openSqlite(path: string): Database {
   optimize()
   const optimizing = setInterval(optimize, 3_600_000).unref()
   const statements = reusingStatements(sqlite)
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) })
+  const db = new Kysely<Schema>({ dialect: new SqliteDialectKeepingErrors(sqlite, { database: statements }) })
   return {
     db,
     engine: 'sqlite',
@@ -72,6 +72,29 @@ function openSqlite(path: string): Database {
       clearInterval(optimizing)
       await db.destroy()
     },
+  }
+}
+
+/**
+ * SQLite rolls a transaction back by itself on SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM...: the
+ * ROLLBACK Kysely then sends fails ("cannot rollback - no transaction is active"), and its error
+ * would replace the one that says why. It is skipped when no transaction is open.
+ */
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+  ) {
+    super(config)
+  }
+
+  override createDriver() {
+    const driver = super.createDriver()
+    const rollback = driver.rollbackTransaction.bind(driver)
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection)
+    }
+    return driver
   }
 }
 

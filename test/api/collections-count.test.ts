@@ -9,7 +9,7 @@ import { buildApp } from '../../src/app.ts'
 import { engines } from '../support/stores.ts'
 import { request, useHarness, type TestAccount } from '../support/harness.ts'
 import { serviceInstance, validOffering } from '../support/offerings.ts'
-import { offering, pagination, walk } from '../support/collections.ts'
+import { links, offering, pagination, walk } from '../support/collections.ts'
 
 /** A record written straight into the table, as an operator with psql would. */
 async function insertBehindTheApi(db: Kysely<any>, account: TestAccount, serviceInstanceId: number, name: string): Promise<void> {
@@ -87,6 +87,20 @@ for (const engine of engines) {
       assert.equal((await total(account)).totalEntries, 8)
     })
 
+    it("counts anew for a cursor replayed by another account or with other filters", async () => {
+      const a = await h().account()
+      const b = await h().account()
+      const si = await serviceInstance(a)
+      for (let i = 0; i < 3; i++) await offering(a, si, { name: `A${i}` })
+      await offering(b, await serviceInstance(b), { name: 'B0' })
+      const first = await a.call('GET', '/v1/app_offerings?per_page=1')
+      assert.equal(pagination(first).totalEntries, 3)
+      const next = links(first).next
+      assert.equal(pagination(await a.call('GET', next)).totalEntries, 3, 'carried along the walk')
+      assert.equal(pagination(await b.call('GET', next)).totalEntries, 1, "another account's own count")
+      assert.equal(pagination(await a.call('GET', `${next}&name=A2`)).totalEntries, 1, 'other filters, their own count')
+    })
+
     it('keeps counts of different filters, subsets and accounts apart', async () => {
       const a = await h().account()
       const b = await h().account()
@@ -102,7 +116,9 @@ for (const engine of engines) {
       assert.equal((await total(b)).totalEntries, 0)
       assert.equal((await total(b, '/v1/service_instances')).totalEntries, 0)
       assert.equal((await total(a, '/v1/service_instances')).totalEntries, 1)
-      assert.equal((await total(a, '/v1/service_instances/inactive')).totalEntries, 0)
+      // A new service instance is being prepared: inactive.
+      assert.equal((await total(a, '/v1/service_instances/inactive')).totalEntries, 1)
+      assert.equal((await total(a, '/v1/service_instances/active')).totalEntries, 0)
     })
 
     it('makes a count stale in every server process sharing the database', async () => {

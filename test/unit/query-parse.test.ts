@@ -280,8 +280,8 @@ describe('query parser: offset depth', () => {
 
 describe('query parser: a cursor carries its walk\'s count', () => {
   it('reads the count back', () => {
-    const counted = encodeCursor(SECRET, { sort: 'name,id', values: ['x', 1], page: 3, count: { total: 41, throttled: false } })
-    assert.deepEqual(parse(`search_after=${counted}`).paging, { kind: 'cursor', direction: 'after', boundary: ['x', 1], page: 3, count: { total: 41, throttled: false } })
+    const counted = encodeCursor(SECRET, { sort: 'name,id', values: ['x', 1], page: 3, count: { total: 41, throttled: false, scope: 'abc' } })
+    assert.deepEqual(parse(`search_after=${counted}`).paging, { kind: 'cursor', direction: 'after', boundary: ['x', 1], page: 3, count: { total: 41, throttled: false, scope: 'abc' } })
   })
 
   it('checks a boundary by its sort field\'s type: a boolean sorts by 0 and 1, a duration by minutes', () => {
