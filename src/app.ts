@@ -14,6 +14,8 @@ import { cors } from './http/cors.ts'
 import { errorHandler } from './http/error-handler.ts'
 import { health } from './http/health.ts'
 import { openapi, openapiDocument } from './http/openapi.ts'
+import { canonicalUrl } from './http/paths.ts'
+import { people } from './http/people.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
 import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
@@ -43,6 +45,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // `/v1/app_offerings/`, `/v1/app_offerings/12.json`, `?ids=1,2`: see http/paths.ts.
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Headers must arrive well within the request timeout.
   app.server.headersTimeout = Math.min(config.requestTimeoutSeconds, 10) * 1000
@@ -73,6 +77,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
       await v1.register(openapiDocument)
       await v1.register(appOfferings)
       await v1.register(serviceInstances)
+      await v1.register(people)
     },
     { prefix: '/v1' },
   )

@@ -17,6 +17,8 @@ export interface Auth {
   tokenId: number
   scope: Scope
   account: Account
+  /** The person the token belongs to (conventions.md §1); audit entries name it as `created_by`. */
+  person: { id: number; name: string }
 }
 
 declare module 'fastify' {

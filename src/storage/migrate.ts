@@ -9,10 +9,12 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
+import * as people from './migrations/003-people.ts'
 
-const STEPS: Record<string, typeof initial> = {
+const STEPS: Record<string, { up: typeof initial.up }> = {
   '001-initial': initial,
   '002-account-changes': accountChanges,
+  '003-people': people,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!

@@ -22,6 +22,20 @@ export interface ApiTokensTable {
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
+  /** The person the token belongs to (migration 003; set on every token). */
+  person_id: number | null
+}
+
+export interface PeopleTable {
+  id: Id
+  account_id: string
+  name: string
+  /** '' when none (rendered null). */
+  primary_email: string
+  disabled: number
+  created_at: number
+  updated_at: number
+  lock_version: ColumnType<number, number | undefined, number>
 }
 
 export interface SettingsTable {
@@ -72,6 +86,7 @@ export interface AppOfferingsTable {
 export interface Schema {
   accounts: AccountsTable
   api_tokens: ApiTokensTable
+  people: PeopleTable
   settings: SettingsTable
   service_instances: ServiceInstancesTable
   app_offerings: AppOfferingsTable
