@@ -208,7 +208,7 @@ for (const engine of engines) {
       const again = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Ann Smith', '--email', 'ann@example.com'])
       const tokens = await cli(store, ['tokens', 'list', '--account', account])
       assert.equal(tokens.stdout.split('\n')[0], 'id\tscope\tname\tperson\tcreated\tlast used\trevoked')
-      assert.match(tokens.stdout, new RegExp(`^${/^id (\\d+)$/m.exec(again.stdout)![1]}\twrite\t-\tAnn Smith\t`, 'm'))
+      assert.match(tokens.stdout, new RegExp(`^${/^id (\d+)$/m.exec(again.stdout)![1]}\twrite\t-\tAnn Smith\t`, 'm'))
       const bad = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Bob', '--email', 'not-an-address'])
       assert.equal(bad.code, 2)
       assert.match(bad.stderr, /^app-offerings: "not-an-address" is not an e-mail address/)
