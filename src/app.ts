@@ -15,6 +15,8 @@ import { errorHandler } from './http/error-handler.ts'
 import { clientErrorHandler, frameworkErrors } from './http/early-errors.ts'
 import { health } from './http/health.ts'
 import { openapi, openapiDocument } from './http/openapi.ts'
+import { canonicalUrl } from './http/paths.ts'
+import { people } from './http/people.ts'
 import { counters, rateLimit } from './http/rate-limit.ts'
 import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
@@ -48,6 +50,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
     // Errors before routing and those Node's parser answers get 4me bodies too (early-errors.ts).
     frameworkErrors,
     clientErrorHandler,
+    // `/v1/app_offerings/`, `/v1/app_offerings/12.json`, `?ids=1,2`: see http/paths.ts.
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Headers must arrive well within the request timeout.
   app.server.headersTimeout = Math.min(config.requestTimeoutSeconds, 10) * 1000
@@ -78,6 +82,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
       v1.get('/', { config: { public: true }, schema: { tags: ['operations'], summary: 'The API root', security: [] } }, async () => ({}))
       await v1.register(openapiDocument)
       for (const { resource, rules } of RESOURCES) await v1.register(recordRoutes(resource, rules))
+      await v1.register(people)
     },
     { prefix: '/v1' },
   )

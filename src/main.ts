@@ -1,20 +1,8 @@
-// The `app-offerings` command: one module per command group under cli/.
+// The `app-offerings` command: one module per command group under cli/. Help goes to stdout and
+// exits 0; a usage error is one line on stderr and exits 2; a failure exits 1.
 import { ConfigError } from './config.ts'
 import { UsageError } from './cli/args.ts'
-
-const USAGE = `usage: app-offerings <command>
-
-  serve [--workers N]                      run the API server (npm start)
-  migrate                                  create or update the database schema
-  accounts create <id> --name <name>       add an account
-  tokens create --account <id> [--scope read|write] [--name <label>]
-                                           issue a token (printed once, on the last line)
-  tokens list --account <id>               list an account's tokens (never the tokens)
-  tokens revoke <token-id>                 revoke a token
-  seed --account <id> --offerings <n> [--service-instance <id>]
-                                           bulk-create draft offerings for demos and benchmarks
-
-Settings come from the environment (DATABASE_URL, PORT, HOST, ...): see the README.`
+import { COMMAND_NAMES, helpFor, USAGE, usageOf } from './cli/usage.ts'
 
 type Command = (args: string[]) => Promise<number>
 
@@ -29,19 +17,38 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
-  const load = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
-  if (!load) {
+  if (name === undefined) {
     process.stderr.write(`${USAGE}\n`)
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 2
+    return 2
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const about = rest.find((arg) => !arg.startsWith('-'))
+    if (about !== undefined && !COMMAND_NAMES.includes(about)) return usageError(`unknown command: ${about}`)
+    process.stdout.write(`${about === undefined ? USAGE : usageOf(about, rest[rest.indexOf(about) + 1])}\n`)
+    return 0
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+  if (!load) return usageError(`unknown command: ${name}`)
+  const help = helpFor(name, rest)
+  if (help !== undefined) {
+    process.stdout.write(`${help}\n`)
+    return 0
   }
   try {
     return await (await load())(rest)
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof UsageError) return usageError(error.message, name)
+    if (error instanceof ConfigError) {
       process.stderr.write(`app-offerings: ${error.message}\n`)
       return 2
     }
     process.stderr.write(`app-offerings: ${(error as Error).message}\n`)
     return 1
   }
+}
+
+/** One line: what was wrong, and where the usage is. */
+function usageError(message: string, command?: string): number {
+  process.stderr.write(`app-offerings: ${message} (see: app-offerings ${command ? `${command} ` : ''}--help)\n`)
+  return 2
 }

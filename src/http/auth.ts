@@ -13,7 +13,8 @@ import { nowSeconds } from '../storage/database.ts'
 const CACHE_MS = 2000
 const CACHE_ENTRIES = 10_000
 const TOUCH_EVERY_SECONDS = 60
-const BEARER = /^Bearer +([A-Za-z0-9._~+/-]{16,256}=*) *$/
+// The scheme name is case-insensitive (RFC 9110 §11.1; conventions.md §1): `bearer xyz` works.
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]{16,256}=*) *$/i
 // After this many failures from one address in a minute, its failures answer 429 until the minute is over.
 const FAILURES_ALLOWED = 20
 const FAILURE_WINDOW_SECONDS = 60
@@ -65,7 +66,12 @@ export const authentication = fp(async (app: FastifyInstance) => {
     if (!token) return void refuse(request).catch(done)
     const named = header(request, 'x-xurrent-account') ?? header(request, 'x-4me-account')
     if (named !== undefined && named !== token.accountId) return void forbid(reply, token).then(done, done)
-    request.auth = { tokenId: token.id, scope: token.scope, account: { id: token.accountId, name: token.accountName } }
+    request.auth = {
+      tokenId: token.id,
+      scope: token.scope,
+      account: { id: token.accountId, name: token.accountName },
+      person: { id: token.personId, name: token.personName },
+    }
     touch(request, token)
     done()
   }

@@ -6,7 +6,6 @@ import type { Account } from '../storage/accounts.ts'
 import type { Scope } from '../storage/tokens.ts'
 import type { Counters } from '../platform/counters.ts'
 import type { StorageHealth } from '../platform/faults.ts'
-import type { Actor } from '../records/rules.ts'
 
 export interface Services {
   config: Config
@@ -19,8 +18,8 @@ export interface Auth {
   tokenId: number
   scope: Scope
   account: Account
-  /** The person the token belongs to: who audit entries name. */
-  person?: Actor
+  /** The person the token belongs to (conventions.md §1): audit entries name it as `created_by`. */
+  person: { id: number; name: string }
 }
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 // Opens the database named by DATABASE_URL. This is the one place that knows which engine is
 // behind Kysely; everything above it speaks Kysely and the few helpers exported here.
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqlite } from 'kysely'
@@ -35,7 +35,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
 }
 
 function openSqlite(path: string): Database {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  if (path !== ':memory:') makeFolders(dirname(resolve(path)))
   const sqlite = new SqliteDatabase(path)
   // WAL lets readers run beside the writer; NORMAL sync is durable against a killed process.
   sqlite.pragma('journal_mode = WAL')
@@ -73,6 +73,20 @@ function openSqlite(path: string): Database {
       await db.destroy()
     },
   }
+}
+
+/**
+ * Creates a folder and its missing parents one level at a time: Node's `mkdirSync(..., {recursive:
+ * true})` spins forever under a file system that refuses them as procfs does
+ * (`sqlite:/proc/no-such-dir/x.db`).
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = []
+  let at = folder
+  for (; !existsSync(at); at = dirname(at)) missing.unshift(at)
+  // A file where a folder must be: mkdir says so (EEXIST, ENOTDIR).
+  if (!statSync(at).isDirectory()) mkdirSync(folder)
+  for (const each of missing) mkdirSync(each)
 }
 
 /**

@@ -9,11 +9,13 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
+import * as people from './migrations/003-people.ts'
 import * as recordsCore from './migrations/004-records-core.ts'
 
-const STEPS: Record<string, typeof initial> = {
+const STEPS: Record<string, { up: typeof initial.up }> = {
   '001-initial': initial,
   '002-account-changes': accountChanges,
+  '003-people': people,
   '004-records-core': recordsCore,
 }
 

@@ -20,6 +20,20 @@ export interface ApiTokensTable {
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
+  /** The person the token belongs to (migration 003; set on every token). */
+  person_id: number | null
+}
+
+export interface PeopleTable {
+  id: Id
+  account_id: string
+  name: string
+  /** '' when none (rendered null). */
+  primary_email: string
+  disabled: number
+  created_at: number
+  updated_at: number
+  lock_version: ColumnType<number, number | undefined, number>
 }
 
 export interface SettingsTable {
@@ -90,6 +104,7 @@ export interface AuditEntriesTable {
 export interface Schema {
   accounts: AccountsTable
   api_tokens: ApiTokensTable
+  people: PeopleTable
   settings: SettingsTable
   service_instances: ServiceInstancesTable
   app_offerings: AppOfferingsTable

@@ -3,6 +3,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Database } from './database.ts'
 import { nowSeconds } from './database.ts'
+import { defaultPerson } from './people.ts'
 
 export type Scope = 'read' | 'write'
 
@@ -12,6 +13,8 @@ export interface TokenRecord {
   accountName: string
   scope: Scope
   hash: Buffer
+  personId: number
+  personName: string
 }
 
 export interface TokenListing {
@@ -21,6 +24,7 @@ export interface TokenListing {
   createdAt: number
   lastUsedAt: number | null
   revokedAt: number | null
+  personName: string
 }
 
 const PREFIX = 'ao_'
@@ -32,9 +36,10 @@ export function hashToken(token: string): string {
 export async function createToken(
   database: Database,
   accountId: string,
-  options: { scope?: Scope; name?: string } = {},
-): Promise<{ id: number; token: string }> {
+  options: { scope?: Scope; name?: string; personId?: number } = {},
+): Promise<{ id: number; token: string; personId: number }> {
   const token = PREFIX + randomBytes(32).toString('base64url')
+  const personId = options.personId ?? (await defaultPerson(database.db, accountId))
   const row = await database.db
     .insertInto('api_tokens')
     .values({
@@ -43,10 +48,11 @@ export async function createToken(
       scope: options.scope ?? 'write',
       token_hash: hashToken(token),
       created_at: nowSeconds(),
+      person_id: personId,
     })
     .returning('id')
     .executeTakeFirstOrThrow()
-  return { id: Number(row.id), token }
+  return { id: Number(row.id), token, personId }
 }
 
 /** The live token with this hash, or undefined. The final comparison takes constant time. */
@@ -54,7 +60,8 @@ export async function findTokenByHash(database: Database, hash: string): Promise
   const row = await database.db
     .selectFrom('api_tokens')
     .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
-    .select(['api_tokens.id', 'api_tokens.account_id', 'api_tokens.scope', 'api_tokens.token_hash', 'accounts.name'])
+    .innerJoin('people', 'people.id', 'api_tokens.person_id')
+    .select(['api_tokens.id', 'api_tokens.account_id', 'api_tokens.scope', 'api_tokens.token_hash', 'accounts.name', 'people.id as person_id', 'people.name as person_name'])
     .where('api_tokens.token_hash', '=', hash)
     .where('api_tokens.revoked_at', 'is', null)
     .executeTakeFirst()
@@ -62,15 +69,24 @@ export async function findTokenByHash(database: Database, hash: string): Promise
   const stored = Buffer.from(row.token_hash, 'hex')
   const given = Buffer.from(hash, 'hex')
   if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined
-  return { id: Number(row.id), accountId: row.account_id, accountName: row.name, scope: row.scope, hash: stored }
+  return {
+    id: Number(row.id),
+    accountId: row.account_id,
+    accountName: row.name,
+    scope: row.scope,
+    hash: stored,
+    personId: Number(row.person_id),
+    personName: row.person_name,
+  }
 }
 
 export async function listTokens(database: Database, accountId: string): Promise<TokenListing[]> {
   const rows = await database.db
     .selectFrom('api_tokens')
-    .select(['id', 'name', 'scope', 'created_at', 'last_used_at', 'revoked_at'])
-    .where('account_id', '=', accountId)
-    .orderBy('id')
+    .leftJoin('people', 'people.id', 'api_tokens.person_id')
+    .select(['api_tokens.id', 'api_tokens.name', 'api_tokens.scope', 'api_tokens.created_at', 'api_tokens.last_used_at', 'api_tokens.revoked_at', 'people.name as person_name'])
+    .where('api_tokens.account_id', '=', accountId)
+    .orderBy('api_tokens.id')
     .execute()
   return rows.map((r) => ({
     id: Number(r.id),
@@ -79,6 +95,7 @@ export async function listTokens(database: Database, accountId: string): Promise
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
     revokedAt: r.revoked_at,
+    personName: r.person_name ?? '',
   }))
 }
 

@@ -179,6 +179,39 @@ for (const engine of engines) {
       assert.equal((await cli(store, ['tokens', 'revoke', 'abc'])).code, 2)
     })
 
+    it('accounts list shows ids, names and creation; tokens create --person gives the token to that person', async () => {
+      const listed = await cli(store, ['accounts', 'list'])
+      assert.equal(listed.code, 0, listed.stderr)
+      assert.equal(listed.stdout.split('\n')[0], 'id\tname\tcreated')
+      assert.match(listed.stdout, new RegExp(`^${account}\tCLI Test\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`, 'm'))
+
+      const made = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Ann Smith', '--email', 'ann@example.com'])
+      assert.equal(made.code, 0, made.stderr)
+      const plain = await cli(store, ['tokens', 'create', '--account', account])
+      const app = await appOn(database)
+      try {
+        const me = await request(app, 'GET', '/v1/me', undefined, { authorization: `Bearer ${lastLine(made.stdout)}` })
+        assert.equal(me.statusCode, 200)
+        assert.deepEqual(
+          { name: me.json().name, primary_email: me.json().primary_email, account: me.json().account },
+          { name: 'Ann Smith', primary_email: 'ann@example.com', account: { id: account, name: 'CLI Test' } },
+        )
+        const fallback = await request(app, 'GET', '/v1/people/me', undefined, { authorization: `Bearer ${lastLine(plain.stdout)}` })
+        assert.equal(fallback.json().name, 'Administrator')
+        assert.notEqual(fallback.json().id, me.json().id)
+      } finally {
+        await app.close()
+      }
+      // The same name and address again: the same person, not a second one.
+      const again = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Ann Smith', '--email', 'ann@example.com'])
+      const tokens = await cli(store, ['tokens', 'list', '--account', account])
+      assert.equal(tokens.stdout.split('\n')[0], 'id\tscope\tname\tperson\tcreated\tlast used\trevoked')
+      assert.match(tokens.stdout, new RegExp(`^${/^id (\d+)$/m.exec(again.stdout)![1]}\twrite\t-\tAnn Smith\t`, 'm'))
+      const bad = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Bob', '--email', 'not-an-address'])
+      assert.equal(bad.code, 2)
+      assert.match(bad.stderr, /^app-offerings: "not-an-address" is not an e-mail address/)
+    })
+
     it('seed creates varied, valid draft offerings in the account', async () => {
       const res = await cli(store, ['seed', '--account', account, '--offerings', '300'])
       assert.equal(res.code, 0, res.stderr)
@@ -261,12 +294,15 @@ for (const engine of engines) {
       try {
         const { url } = await first.listening
         assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/)
-        const printed = first.output()
+        // The greeting is written to stderr before the 'listening' line; the pipes are separate.
+        while (!first.stderr().includes('curl')) await new Promise((resolve) => setTimeout(resolve, 20))
+        const printed = first.stderr()
         token = /^ {2}(ao_[A-Za-z0-9_-]{43})$/m.exec(printed)![1]
         assert.ok(printed.includes(`curl -H 'Authorization: Bearer ${token}' -H 'X-4me-Account: demo' ${url}/app_offerings`), printed)
-        // The token appears in the greeting only, never in a log line.
+        // The token appears in the greeting on stderr only, never in the JSON log on stdout.
         assert.equal(printed.split(token).length - 1, 2)
-        for (const line of printed.split('\n').filter((l) => l.startsWith('{'))) assert.ok(!line.includes(token))
+        assert.ok(!first.output().includes('First start'))
+        assert.ok(!first.output().includes(token))
 
         const res = await fetch(`${url}/app_offerings`, { headers: { authorization: `Bearer ${token}`, 'x-4me-account': 'demo' } })
         assert.equal(res.status, 200)
@@ -286,8 +322,8 @@ for (const engine of engines) {
       try {
         const { url } = await second.listening
         assert.ok(token)
-        assert.ok(!second.output().includes('First start'))
-        assert.ok(!/ao_[A-Za-z0-9_-]{43}/.test(second.output()))
+        assert.ok(!(second.output() + second.stderr()).includes('First start'))
+        assert.ok(!/ao_[A-Za-z0-9_-]{43}/.test(second.output() + second.stderr()))
         const res = await fetch(`${url}/service_instances`, { headers: { authorization: `Bearer ${token}` } })
         assert.equal(((await res.json()) as Array<{ name: string }>)[0].name, 'Demo services')
       } finally {
@@ -320,3 +356,75 @@ for (const engine of engines) {
     })
   }
 }
+
+describe('help and usage errors', () => {
+  // Help needs no database: one that does not answer proves it is never touched.
+  const nowhere = { engine: 'postgres', url: 'postgres://postgres@127.0.0.1:5999/x' } as TestStore
+
+  it('--help, -h and help print usage to stdout and exit 0, for every command and subcommand', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--help'], /^usage: app-offerings <command>/],
+      [['help'], /^usage: app-offerings <command>/],
+      [['help', 'tokens', 'revoke'], /^usage: app-offerings tokens revoke <token-id>/],
+      [['serve', '--help'], /^usage: app-offerings serve \[--workers N\]/],
+      [['migrate', '-h'], /^usage: app-offerings migrate/],
+      [['accounts', 'list', '--help'], /^usage: app-offerings accounts list/],
+      [['tokens', 'create', '--help'], /^usage: app-offerings tokens create --account <id>[^]*--person <name>/],
+      [['tokens', 'help', 'list'], /^usage: app-offerings tokens list --account <id>/],
+    ]
+    for (const [args, usage] of cases) {
+      const res = await cli(nowhere, args)
+      assert.equal(res.code, 0, args.join(' '))
+      assert.match(res.stdout, usage, args.join(' '))
+      assert.equal(res.stderr, '', args.join(' '))
+    }
+  })
+
+  it('usage errors exit 2 in one line saying what was wrong', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['frobnicate'], /^app-offerings: unknown command: frobnicate \(see: app-offerings --help\)\n$/],
+      [['tokens', 'mint'], /^app-offerings: unknown command: tokens mint/],
+      [['tokens', 'list', '--acount', 'x'], /^app-offerings: unknown option: --acount \(see: app-offerings tokens --help\)\n$/],
+      [['accounts', 'create', 'wdc', '--name', '"Widget'], /^app-offerings: unbalanced quote in argument: "Widget/],
+      [['migrate', 'now'], /^app-offerings: migrate: unexpected argument "now"/],
+      [['tokens', 'create', '--account'], /^app-offerings: option --account needs a value/],
+    ]
+    for (const [args, message] of cases) {
+      const res = await cli(nowhere, args)
+      assert.equal(res.code, 2, args.join(' '))
+      assert.equal(res.stdout, '', args.join(' '))
+      assert.match(res.stderr, message, args.join(' '))
+      assert.equal(res.stderr.trimEnd().split('\n').length, 1, res.stderr)
+    }
+    // An apostrophe inside a name is not a quote.
+    assert.doesNotMatch((await cli(nowhere, ['accounts', 'create', 'ob', '--name', "O'Brien"])).stderr, /quote/)
+    // Without a command: the usage, on stderr, exit 2.
+    const bare = await cli(nowhere, [])
+    assert.equal(bare.code, 2)
+    assert.match(bare.stderr, /^usage: app-offerings <command>/)
+  })
+})
+
+describe('start-up errors name the setting and the file or host', () => {
+  const at = (url: string) => ({ engine: 'sqlite', url }) as TestStore
+
+  it('a SQLite file that cannot be opened or created', async () => {
+    for (const args of [['migrate'], ['serve']]) {
+      const res = await cli(at('sqlite:/proc/x.db'), args, { PORT: '0' })
+      assert.equal(res.code, 1, args.join(' '))
+      assert.match(res.stderr, /^app-offerings: DATABASE_URL: cannot open sqlite:\/proc\/x\.db \(unable to open database file/, args.join(' '))
+      assert.equal(res.stderr.trimEnd().split('\n').length, 1, res.stderr)
+    }
+    const underFile = await cli(at(`sqlite:${command()}/x.db`), ['migrate'])
+    assert.equal(underFile.code, 1)
+    assert.match(underFile.stderr, /^app-offerings: DATABASE_URL: cannot create the folder of sqlite:.*app-offerings\.js\/x\.db \((EEXIST|ENOTDIR)/)
+  })
+
+  it('a PostgreSQL that does not answer', async () => {
+    for (const args of [['migrate'], ['serve']]) {
+      const res = await cli(at('postgres://postgres@127.0.0.1:5999/x'), args, { PORT: '0' })
+      assert.equal(res.code, 1, args.join(' '))
+      assert.equal(res.stderr, 'app-offerings: DATABASE_URL: PostgreSQL at 127.0.0.1:5999 does not answer (ECONNREFUSED)\n')
+    }
+  })
+})

@@ -95,13 +95,60 @@ for (const engine of engines) {
       assert.equal(document.paths['/v1/app_offerings'].get.security, undefined)
     })
 
-    it('renders /docs as one self-contained page', async () => {
+    it('names this server, describes every status, gives examples, and does not demand a defaulted reference', async () => {
+      assert.deepEqual(document.servers, [{ url: 'http://localhost:80', description: 'this server' }])
+      const proxied = await request(h().app, 'GET', '/v1/openapi.json', undefined, { host: 'api.example.test:8443' })
+      assert.equal(proxied.json().servers[0].url, 'http://api.example.test:8443')
+      for (const [path, item] of Object.entries<Json>(document.paths)) {
+        for (const [method, operation] of Object.entries<Json>(item)) {
+          for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {
+            assert.notEqual(response.description, 'Default Response', `${method} ${path} ${status}`)
+          }
+        }
+      }
+      assert.match(document.paths['/v1/app_offerings'].post.responses['201'].description, /^Created/)
+      const create = document.paths['/v1/app_offerings'].post.requestBody.content['application/json']
+      assert.ok(create.schema.properties.reference, 'reference may be sent')
+      assert.ok(!create.schema.required.includes('reference'), 'reference is defaulted from the name')
+      assert.deepEqual(create.schema.required.sort(), ['name', 'policy_jwt_alg', 'service_instance_id', 'webhook_uri_template'])
+      assert.equal(create.example.policy_jwt_alg, 'rs256')
+      // The example is a body the server accepts.
+      const account = await h().account()
+      const si = (await account.call('POST', '/v1/service_instances', document.paths['/v1/service_instances'].post.requestBody.content['application/json'].example)).json()
+      const created = await account.call('POST', '/v1/app_offerings', { ...create.example, service_instance_id: si.id })
+      assert.equal(created.statusCode, 201, created.body)
+      for (const path of ['/v1/me', '/v1/people/me', '/v1/people/{id}', '/v1/people/{id}/teams']) assert.ok(document.paths[path]?.get, path)
+    })
+
+    it('renders /docs with Swagger UI served from this host, and nothing from elsewhere', async () => {
       const res = await request(h().app, 'GET', '/docs')
       assert.equal(res.statusCode, 200)
       assert.match(res.headers['content-type'] as string, /^text\/html/)
-      assert.doesNotMatch(res.body, /<script|<link|src=|url\(/i, 'nothing fetched from elsewhere')
-      for (const path of Object.keys(document.paths)) assert.ok(res.body.includes(path), `${path} on the page`)
-      assert.ok(res.body.includes('at most 128 characters'), 'field limits on the page')
+      const csp = String(res.headers['content-security-policy'])
+      assert.match(csp, /default-src 'none'/)
+      assert.match(csp, /script-src 'self'(;|$)/)
+      assert.doesNotMatch(csp, /https?:|\*|unsafe-eval/)
+      // Every file the page loads is a path of this host, and answers with its type.
+      const urls = [...res.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
+      assert.ok(urls.length >= 3, res.body)
+      assert.doesNotMatch(res.body, /https?:\/\/|\/\/[a-z]/i, 'nothing off-host')
+      const types: Record<string, RegExp> = { css: /^text\/css/, js: /^text\/javascript/, png: /^image\/png/, json: /^application\/json/ }
+      for (const url of urls) {
+        assert.ok(url.startsWith('/'), url)
+        const asset = await request(h().app, 'GET', url)
+        assert.equal(asset.statusCode, 200, url)
+        assert.match(String(asset.headers['content-type']), types[url.split('.').at(-1)!], url)
+      }
+      assert.ok(urls.includes('/docs/assets/swagger-ui-bundle.js'))
+      const bundle = await request(h().app, 'GET', '/docs/assets/swagger-ui-bundle.js')
+      assert.ok(bundle.body.length > 100_000 && bundle.body.includes('SwaggerUIBundle'), 'the viewer itself')
+      const init = await request(h().app, 'GET', '/docs/assets/init.js')
+      assert.match(init.body, /url: '\/v1\/openapi\.json'/)
+      assert.match(init.body, /validatorUrl: null/)
+      assert.doesNotMatch(init.body, /https?:\/\//)
+      for (const name of ['../package.json', 'swagger-ui.js.map', 'index.html', '..%2Fpackage.json']) {
+        assert.equal((await request(h().app, 'GET', `/docs/assets/${name}`)).statusCode, 404, name)
+      }
     })
   })
 }

@@ -11,7 +11,7 @@ import { createToken, revokeToken } from '../../src/storage/tokens.ts'
 import { offeringBody } from '../support/workload.ts'
 
 // Answered without a token (conventions.md, top).
-const PUBLIC = new Set(['GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs'])
+const PUBLIC = new Set(['GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs', 'GET /docs/assets/:file'])
 const MISSING_ID = 999_999_999
 
 interface Route {
@@ -59,6 +59,7 @@ for (const engine of engines) {
       assert.equal(offering.statusCode, 201, offering.body)
       victims.set('service_instances', { id: si.json().id, type: 'ServiceInstance' })
       victims.set('app_offerings', { id: offering.json().id, type: 'AppOffering' })
+      victims.set('people', { id: (await victim.call('GET', '/v1/me')).json().id, type: 'Person' })
       secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })

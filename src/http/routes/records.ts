@@ -116,7 +116,7 @@ function writeContext(request: FastifyRequest): WriteContext {
   const fromHeaders = headerValue(request, 'x-xurrent-source') ?? headerValue(request, 'x-4me-source') ?? headerValue(request, 'user-agent')
   const { auth } = request
   return {
-    actor: auth.person ?? { id: null, name: auth.account.name },
+    actor: auth.person,
     source: fromHeaders === undefined ? undefined : [...fromHeaders].slice(0, SOURCE_MAX).join(''),
   }
 }
