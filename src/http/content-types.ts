@@ -47,6 +47,14 @@ export const contentTypes = fp(
       done()
     })
 
+    // Fastify answers a declared-too-large body with `Connection: close`: Node then closes the
+    // socket with the body still arriving, and the kernel's reset can discard the 413 before the
+    // client reads it. The connection stays open while the rest is read and dropped (below).
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (reply.statusCode === 413 && !request.raw.complete) reply.removeHeader('connection')
+      done(null, payload)
+    })
+
     app.addHook('onResponse', (request, reply, done) => {
       done()
       const raw = request.raw
@@ -58,7 +66,11 @@ export const contentTypes = fp(
         discarded += chunk.length
         if (discarded > DISCARD_BOUND) cut()
       })
-      raw.once('end', () => clearTimeout(timer))
+      // Everything read: nothing is left to reset, so the close is an orderly one.
+      raw.once('end', () => {
+        clearTimeout(timer)
+        raw.socket?.end()
+      })
       raw.resume()
     })
   },
