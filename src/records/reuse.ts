@@ -21,6 +21,10 @@ export interface CollectionAnswer {
   body: string
   info: PageInfo
   count: Count
+  /** The body's ETag, once an answer has been tagged: a kept answer is hashed once. */
+  etag?: string
+  /** The Link header made last, and the URL it was made for (the same URL gets the same one). */
+  link?: { url: string; value: string | undefined }
 }
 
 interface Kept<T> {

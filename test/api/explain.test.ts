@@ -33,14 +33,7 @@ if (engines.includes('postgres')) {
 
     before(async () => {
       const database = h().database
-      account = uniqueId('big')
-      await createAccount(database, account, 'Big')
-      await seed(database, { account, offerings: MINE })
-      for (let i = 0; i < OTHERS; i++) {
-        const other = uniqueId('small')
-        await createAccount(database, other, 'Small')
-        await seed(database, { account: other, offerings: THEIRS })
-      }
+      account = await seedAccounts(database)
       const db = database.db as Kysely<any>
       await sql`vacuum analyze app_offerings`.execute(db)
       // The store under test, over a Kysely that records every statement it runs.
@@ -138,6 +131,19 @@ if (engines.includes('postgres')) {
   })
 }
 
+/** One large account among many small ones, as the server would see them; answers the large one's id. */
+async function seedAccounts(database: Database): Promise<string> {
+  const account = uniqueId('big')
+  await createAccount(database, account, 'Big')
+  await seed(database, { account, offerings: MINE })
+  for (let i = 0; i < OTHERS; i++) {
+    const other = uniqueId('small')
+    await createAccount(database, other, 'Small')
+    await seed(database, { account: other, offerings: THEIRS })
+  }
+  return account
+}
+
 const day = 86_400_000
 /** A point that the newest 1% of seeded records are after (seeding spreads them over a year). */
 const recent = () => new Date(Date.now() - 3 * day).toISOString()
@@ -153,15 +159,7 @@ if (engines.includes('sqlite')) {
     let connection: SqliteDatabase.Database
 
     before(async () => {
-      const database = h().database
-      account = uniqueId('big')
-      await createAccount(database, account, 'Big')
-      await seed(database, { account, offerings: MINE })
-      for (let i = 0; i < OTHERS; i++) {
-        const other = uniqueId('small')
-        await createAccount(database, other, 'Small')
-        await seed(database, { account: other, offerings: THEIRS })
-      }
+      account = await seedAccounts(h().database)
       connection = new SqliteDatabase(h().store.url.slice('sqlite:'.length))
       explainer = new Kysely({
         dialect: new SqliteDialect({ database: connection }),

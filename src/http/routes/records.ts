@@ -15,7 +15,7 @@ import { RecordWriter } from '../../records/write.ts'
 import { auditEntries } from '../../resources/audit-entries/fields.ts'
 import { requireWrite } from '../auth.ts'
 import { jsonObject } from '../body.ts'
-import { expectedVersion, notModified, tag } from '../etag.ts'
+import { etag, expectedVersion, notModified } from '../etag.ts'
 import { routeSchemas } from '../../resources/schemas.ts'
 import { SOURCE_MAX } from '../../resources/source.ts'
 import { baseUrl, rawQuery } from '../urls.ts'
@@ -53,11 +53,12 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     }
 
     function sendPage(request: FastifyRequest, reply: FastifyReply, plan: Plan, answer: CollectionAnswer) {
-      const base = baseUrl(request)
-      const link = linkHeader(`${base}${request.url.split('?')[0]}`, plan, answer.info, answer.count, secretKey)
-      if (link) reply.header('link', link)
+      const url = baseUrl(request) + request.url
+      if (answer.link?.url !== url) answer.link = { url, value: linkHeader(url.split('?')[0], plan, answer.info, answer.count, secretKey) }
+      if (answer.link.value) reply.header('link', answer.link.value)
       reply.headers(paginationHeaders(plan, answer.info, answer.count))
-      return send(request, reply, answer.body)
+      answer.etag ??= etag(answer.body)
+      return send(request, reply, answer.body, answer.etag)
     }
 
     app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
@@ -105,9 +106,9 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 }
 
 /** Sends rendered JSON text with its ETag, or 304 when the client's If-None-Match names it. */
-function send(request: FastifyRequest, reply: FastifyReply, body: string): FastifyReply {
-  const etag = tag(reply, body)
-  if (reply.statusCode === 200 && notModified(request, etag)) return reply.code(304).send()
+function send(request: FastifyRequest, reply: FastifyReply, body: string, tagged = etag(body)): FastifyReply {
+  reply.header('etag', tagged)
+  if (reply.statusCode === 200 && notModified(request, tagged)) return reply.code(304).send()
   return reply.type('application/json; charset=utf-8').send(body)
 }
 
