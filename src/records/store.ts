@@ -50,8 +50,9 @@ export class RecordStore {
   private readonly byId: (account: string, id: number) => Promise<Row[]>
   private readonly marks: (account: string) => Promise<Row[]>
   private readonly flagColumns: string[]
-  /** Compiled page statements by plan shape (see query/shape.ts). */
+  /** Compiled page and count statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
+  private readonly counts = new Map<string, Shaped<Row>>()
   /** One target by id, per reference field. */
   private readonly targetById = new Map<string, (account: string, id: number) => Promise<Row[]>>()
 
@@ -187,13 +188,23 @@ export class RecordStore {
     return { rows, info: pageInfo(plan, rows, more) }
   }
 
-  /** The number of records matching the plan's filters, exact up to `cap`. */
+  /**
+   * The number of records matching the plan's filters, exact up to `cap`; the statement is
+   * compiled once per shape of the filters, as a page's is (Kysely took ~20x the time SQLite
+   * took to count a selective filter).
+   */
   async count(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
-    const limited = this.matching(account, plan, subset).select(sql.lit(1).as('one')).limit(cap + 1)
-    const row = await this.db
-      .selectFrom(limited.as('matching'))
-      .select((eb) => eb.fn.countAll().as('n'))
-      .executeTakeFirstOrThrow()
+    const { key, marked, values } = planShape({ ...plan, fields: [], sort: [], paging: { kind: 'first' } }, [account])
+    const limit = new Placeholder(values.push(cap + 1) - 1)
+    const shapeKey = `${subset?.name ?? ''}:${key}`
+    let statement = this.counts.get(shapeKey)
+    if (!statement) {
+      const limited = this.matching(new Placeholder(0) as unknown as string, marked, subset).select(sql.lit(1).as('one')).limit(limit as unknown as number)
+      statement = shape(this.db.selectFrom(limited.as('matching')).select((eb) => eb.fn.countAll().as('n')), values.length)
+      if (this.counts.size >= MAX_SHAPES) this.counts.clear()
+      this.counts.set(shapeKey, statement)
+    }
+    const [row] = await run(this.database, statement, values)
     const n = Number(row.n)
     return n > cap ? { total: cap, throttled: true } : { total: n, throttled: false }
   }
