@@ -30,7 +30,8 @@ export async function startServer(
   out: NodeJS.WritableStream = process.stdout,
   options: StartOptions = {},
 ): Promise<Running> {
-  const database = openDatabase(config.databaseUrl)
+  // A statement may take as long as a request may (REQUEST_TIMEOUT), no longer.
+  const database = openDatabase(config.databaseUrl, { statementTimeoutMs: config.requestTimeoutSeconds * 1000 })
   try {
     if (options.prepared) {
       if (!(await migrationsCurrent(database))) throw new Error('the database is not migrated to this version')

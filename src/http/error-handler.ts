@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Errors, toApiError } from './errors.ts'
-import { isConnectionError } from '../storage/database.ts'
+import { isConnectionError, isStatementTimeout } from '../storage/database.ts'
 import { isStorageFault, StorageHealth } from '../platform/faults.ts'
 
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
@@ -18,6 +18,10 @@ export const errorHandler = fp(
       let known = toApiError(error)
       if (!known && isConnectionError(error)) {
         request.log.warn({ err: error }, 'database unavailable')
+        known = Errors.serviceUnavailable()
+      }
+      if (!known && isStatementTimeout(error)) {
+        request.log.warn({ err: error }, 'a statement took longer than REQUEST_TIMEOUT and was cancelled')
         known = Errors.serviceUnavailable()
       }
       if (!known && isStorageFault(error)) {

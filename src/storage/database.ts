@@ -27,6 +27,11 @@ export interface OpenOptions {
   /** PostgreSQL schema to work in (the test suite gives every file its own). */
   pgSchema?: string
   poolSize?: number
+  /**
+   * PostgreSQL: the time budget of one statement (milliseconds); past it the statement is
+   * cancelled, so one tenant's heavy read cannot hold a connection the others need.
+   */
+  statementTimeoutMs?: number
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): Database {
@@ -173,6 +178,7 @@ function openPostgres(url: string, options: OpenOptions): Database {
     },
     options: options.pgSchema ? `-c search_path=${options.pgSchema}` : undefined,
     connectionTimeoutMillis: 5000,
+    ...(options.statementTimeoutMs !== undefined && { statement_timeout: options.statementTimeoutMs }),
   })
   // A client that loses its connection must not crash the process, idle (the pool's 'error') or
   // checked out between two queries (its own 'error'); the pool drops it, and the query fails.
@@ -193,6 +199,11 @@ function openPostgres(url: string, options: OpenOptions): Database {
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}
+
+/** True when a statement was cancelled for taking longer than its time budget (PostgreSQL). */
+export function isStatementTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57014'
 }
 
 /** True when the database itself is out of reach (as opposed to a query being wrong). */
