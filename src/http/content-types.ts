@@ -69,7 +69,9 @@ export const contentTypes = fp(
       // Everything read: nothing is left to reset, so the close is an orderly one.
       raw.once('end', () => {
         clearTimeout(timer)
-        raw.socket?.end()
+        // (An injected request's socket is a stand-in without end().)
+        const socket = raw.socket as { end?: () => void } | null
+        socket?.end?.()
       })
       raw.resume()
     })
