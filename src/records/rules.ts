@@ -36,4 +36,15 @@ export interface Rules {
   unique?: FieldError
   /** Path segments after the collection that select a subset: name -> condition. */
   predefinedFilters?: Record<string, Scope>
+  /**
+   * A condition an update that writes these columns must still meet when it runs (checked in
+   * the UPDATE itself, so a concurrent write cannot slip past what `prepare` saw), and the field
+   * error when it no longer does.
+   */
+  guard?(columns: Row): { where: Scope; error: FieldError } | undefined
+  /**
+   * Records may be published (RecordWriter.publish): a copy with `draft_id` and `version`. The
+   * message when the record named is not a draft.
+   */
+  publish?: { notDraft: FieldError }
 }

@@ -113,8 +113,14 @@ export class RecordWriter {
         .where('account_id', '=', account.id)
         .where('id', '=', Number(existing.id))
       if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
+      const guard = this.rules.guard?.(columns)
+      if (guard) query = query.where(guard.where)
       const row = await query.returning(this.returned).executeTakeFirst()
-      if (!row) throw expectedVersion === undefined ? Errors.notFound() : Errors.conflict()
+      if (!row) {
+        if (expectedVersion !== undefined) throw Errors.conflict()
+        // The record is there (the caller read it, and nothing deletes records): the guard refused.
+        throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
+      }
       await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       return row
@@ -154,6 +160,59 @@ export class RecordWriter {
     }
     if (batch.length > 0) await flush()
     return done
+  }
+
+  /**
+   * Publishes a draft (lifecycle.md): one transaction that takes the next version number from
+   * the draft row (`version = version + 1 ... RETURNING`, which holds the row's lock to the
+   * commit on PostgreSQL, so parallel publishes of one draft get 1, 2, 3, ...), inserts a copy of
+   * the draft with `draft_id` and that number, and writes a `publish` entry on the draft
+   * (`{version: [previous, new]}`) and a `create` entry on the version. The draft stays as it was
+   * (neither its lock_version nor its updated_at moves). A record that is not a draft, or a draft
+   * that fails validation as it stands, is a 422 and nothing is written.
+   *
+   * The place for the outbox events of issue 13: inside this transaction, after the entries.
+   */
+  async publish(account: Account, draft: Row, context: WriteContext): Promise<Row> {
+    const rules = this.rules.publish
+    if (!rules) throw new Error(`${this.resource.name} cannot be published`)
+    if (draft.draft_id != null) throw Errors.validationFailed([rules.notDraft])
+    await this.columns(account, this.asBody(draft), 'create', context)
+    const stored = this.resource.tableColumns.map((column) => column.name)
+    const now = nowSeconds()
+    return this.transaction(async (trx) => {
+      const current = await trx
+        .updateTable(this.resource.table)
+        .set({ version: sql`version + 1` })
+        .where('account_id', '=', account.id)
+        .where('id', '=', Number(draft.id))
+        .where('draft_id', 'is', null)
+        .returning(stored)
+        .executeTakeFirst()
+      if (!current) throw Errors.notFound()
+      const copy: Row = {}
+      for (const name of stored) if (!['id', 'lock_version', 'change_seq'].includes(name)) copy[name] = current[name]
+      const version = Number(current.version)
+      const row = await trx
+        .insertInto(this.resource.table)
+        .values({ ...copy, draft_id: Number(current.id), version, created_at: now, updated_at: now })
+        .returning(this.returned)
+        .executeTakeFirstOrThrow()
+      await writeAudit(trx, [
+        { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
+        this.entry(account, row, 'create', context, now, undefined),
+      ])
+      // Issue 13: the outbox events of a publish go here, in this transaction.
+      await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      return row
+    })
+  }
+
+  /** A stored record as the body that would create it: what publishing validates. */
+  private asBody(row: Row): Record<string, unknown> {
+    const body: Record<string, unknown> = {}
+    for (const field of this.resource.writable) if (field.column && field.type.column) body[field.input] = field.type.render(row[field.column])
+    return body
   }
 
   private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {

@@ -10,11 +10,13 @@ import type { Database } from './database.ts'
 import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
 import * as recordsCore from './migrations/004-records-core.ts'
+import * as lifecycle from './migrations/005-lifecycle.ts'
 
 const STEPS: Record<string, typeof initial> = {
   '001-initial': initial,
   '002-account-changes': accountChanges,
   '004-records-core': recordsCore,
+  '005-lifecycle': lifecycle,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!

@@ -99,6 +99,18 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
     app.put(recordPath, { schema: schemas.update('PUT') }, update)
 
+    if (rules.publish) {
+      // A published copy of the draft, made by one unit of work (RecordWriter.publish).
+      app.post<{ Params: { id: string } }>(`${recordPath}/publish`, { schema: schemas.publish }, async (request, reply) => {
+        const draft = await load(request)
+        requireWrite(request)
+        const row = await writer.publish(request.auth.account, draft, writeContext(request))
+        reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(row.id)}`)
+        return send(request, reply, presenter.record(row))
+      })
+      refuseOtherMethods(app, `${recordPath}/publish`, ['POST'])
+    }
+
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
     refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])
   }

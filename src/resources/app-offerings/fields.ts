@@ -41,11 +41,28 @@ export const appOfferings = defineResource({
     requires_enabled_oauth_person: { type: boolean(), default: false },
     // No UI extension version exists yet, so any id "must exist".
     ui_extension_version: { type: reference(() => null) },
+    // Read-only (lifecycle.md): a published version points at its draft; its number per reference.
+    published: {
+      type: computed(() => Type.Boolean(), 8),
+      readOnly: true,
+      compute: (row) => row.draft_id != null,
+      uses: ['draft_id'],
+      description: 'true on a published version, false on the draft',
+    },
+    version: {
+      type: computed(() => Type.Integer(), 16),
+      readOnly: true,
+      compute: (row) => (row.draft_id == null ? null : Number(row.version)),
+      uses: ['draft_id', 'version'],
+      description: '1, 2, ... per reference among published versions; null on the draft',
+    },
     ...sourceFields({ sourceID: true }),
     ...timestampFields(true),
   },
   internal: {
     // NULL on a draft; a published version points at its draft and shares its reference.
     draft_id: { type: integer() },
+    // A published version's number; on a draft, the number of its latest published version (0: none).
+    version: { type: integer(), notNull: true },
   },
 })

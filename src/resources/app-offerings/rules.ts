@@ -13,14 +13,37 @@ export function defaultReference(write: Write): void {
   else body.derived.add('reference')
 }
 
+export const REFERENCE_LOCKED = "can't be changed after the app offering has been published"
+
+/**
+ * After the first publish the reference is locked (app-offerings.md): on a published version
+ * (`version` >= 1) and on a draft with a published version (its `version` counts them).
+ */
+export function lockReference(write: Write): void {
+  const { body, existing } = write
+  if (write.mode !== 'update' || !existing || body.failed('reference') || !body.values.has('reference')) return
+  if (Number(existing.version) > 0 && body.values.get('reference') !== existing.reference) body.fail('reference', REFERENCE_LOCKED)
+}
+
 export const appOfferingRules: Rules = {
   prepare(write) {
     defaultReference(write)
+    lockReference(write)
     defaultSource(write)
   },
   unique: ['reference', Messages.taken],
+  // A reference changes only while nothing is published: checked again by the UPDATE itself, so
+  // a publish committed after the rules ran cannot leave the draft and its versions apart.
+  guard: (columns) => ('reference' in columns ? { where: (eb) => eb('version', '=', 0), error: ['reference', REFERENCE_LOCKED] } : undefined),
   predefinedFilters: {
-    // Until publishing exists every offering is a draft.
     latest_internal: (eb) => eb('draft_id', 'is', null),
+    // The newest published version of each of the account's offerings: the one whose number is
+    // its draft's count of published versions.
+    latest_published: (eb) =>
+      eb.and([
+        eb('draft_id', 'is not', null),
+        eb('version', '=', eb.selectFrom('app_offerings as d').select('d.version').whereRef('d.id', '=', 'app_offerings.draft_id')),
+      ]),
   },
+  publish: { notDraft: ['base', 'only a draft can be published'] },
 }
