@@ -7,6 +7,8 @@ const USAGE = `usage: app-offerings <command>
   serve [--workers N]                      run the API server (npm start)
   migrate                                  create or update the database schema
   accounts create <id> --name <name>       add an account
+  accounts trust <customer> <provider>     the customer sees the provider's published offerings
+  accounts untrust <customer> <provider>   and no longer does
   tokens create --account <id> [--scope read|write] [--name <label>]
                                            issue a token (printed once, on the last line)
   tokens list --account <id>               list an account's tokens (never the tokens)

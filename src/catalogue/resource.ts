@@ -12,6 +12,9 @@ export interface RenderContext {
 /** The row keys that carry a reference's target, its name and sourceID, once the store has attached them. */
 export const referenceColumns = (field: { name: string }) => ({ name: `${field.name}__name`, sourceId: `${field.name}__source_id` })
 
+/** The row key that carries the owner account's name on a row another account shares (records/sharing.ts). */
+export const OWNER_NAME = 'account__name'
+
 export interface FieldSpec {
   type: FieldType
   /** Column name; defaults to the field name in snake case. null: not stored. */

@@ -5,6 +5,7 @@ import type { BodyResult, Mode } from '../catalogue/body.ts'
 import type { Row } from '../catalogue/resource.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
+import type { Sharing } from './sharing.ts'
 import type { Scope } from './store.ts'
 
 /** Who writes: the person behind the token (audit entries name them as `created_by`). */
@@ -34,8 +35,13 @@ export interface Rules {
   prepare?(write: Write): void
   /** The field error that a unique constraint failure stands for. */
   unique?: FieldError
-  /** Path segments after the collection that select a subset: name -> condition. */
-  predefinedFilters?: Record<string, Scope>
+  /**
+   * Path segments after the collection that select a subset: name -> condition, or a condition
+   * on the rows other accounts share with the working account too (records/sharing.ts).
+   */
+  predefinedFilters?: Record<string, Scope | { where: Scope; shared: true }>
+  /** What the resource's rows show to the customers that trust their owner. */
+  sharing?: Sharing
   /**
    * A condition an update that writes these columns must still meet when it runs (checked in
    * the UPDATE itself, so a concurrent write cannot slip past what `prepare` saw), and the field

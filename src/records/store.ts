@@ -2,13 +2,14 @@
 // scoped by account, names only catalogue columns and binds every value. Nothing is kept here
 // between requests: reuse is records/reuse.ts, in front of this.
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
-import { referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
+import { OWNER_NAME, referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
 import { pageInfo, type Count, type PageInfo } from '../query/paging.ts'
 import type { Plan } from '../query/parse.ts'
 import { planShape } from '../query/shape.ts'
 import type { Database } from '../storage/database.ts'
 import { Placeholder, prepared, run, shape, type Shaped } from '../storage/prepared.ts'
+import { TRUSTS_TABLE, trustedProviders, visibleRows, type Sharing } from './sharing.ts'
 
 export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
 
@@ -16,6 +17,8 @@ export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
 export interface Subset {
   name: string
   where: Scope
+  /** It reads what other accounts share with the working account too (records/sharing.ts). */
+  shared?: boolean
 }
 
 /** A page's rows (the columns its fields and sort need, references attached) and where it stands. */
@@ -49,6 +52,8 @@ export class RecordStore {
   private readonly columns: string[]
   private readonly byId: (account: string, id: number) => Promise<Row[]>
   private readonly marks: (account: string) => Promise<Row[]>
+  /** The watermark of a shared collection: the rows of the account and of the providers it trusts, and its trusts. */
+  private readonly sharedMarks: ((account: string) => Promise<Row[]>) | undefined
   /** Compiled page statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
   /** One target by id, per reference field. */
@@ -57,11 +62,14 @@ export class RecordStore {
   constructor(
     readonly database: Database,
     readonly resource: Resource,
+    /** What the resource shares with other accounts, if anything (records/sharing.ts). */
+    readonly sharing?: Sharing,
   ) {
     this.db = database.db as unknown as RecordQueries
     this.columns = [...resource.columns, 'lock_version']
     this.byId = prepared(database, 2, (account, id) => this.withTargets(this.db.selectFrom(`${resource.table} as r`).select(this.columns.map((c) => `r.${c}`)).where('r.account_id', '=', account).where('r.id', '=', id)))
-    this.marks = prepared(database, 1, (account) => this.watermarkQuery(account))
+    this.marks = prepared(database, 1, (account) => this.watermarkQuery(account, false))
+    this.sharedMarks = sharing ? prepared(database, 1, (account) => this.watermarkQuery(account, true)) : undefined
     for (const field of resource.references) {
       const table = field.type.target!()!.table
       this.targetById.set(field.name, prepared(database, 2, (account, id) => this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id)))
@@ -85,12 +93,19 @@ export class RecordStore {
     return q
   }
 
-  /** The largest change_seq of the account's rows in this table and in its references' tables. */
-  private watermarkQuery(account: unknown) {
+  /**
+   * The largest change_seq of the account's rows in this table and in its references' tables;
+   * `shared`: of the rows of the account and of every provider it trusts, and of its trusts.
+   */
+  private watermarkQuery(account: unknown, shared: boolean) {
     const tables = [this.resource.table, ...new Set(this.resource.references.map((f) => f.type.target!()!.table))]
+    const whose = (eb: ExpressionBuilder<any, any>) => (shared ? eb.or([eb('account_id', '=', account), eb('account_id', 'in', trustedProviders(eb, account))]) : eb('account_id', '=', account))
     const marks = tables.map((table, i) =>
-      this.db.selectFrom(table).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as(`m${i}`)).where('account_id', '=', account),
+      this.db.selectFrom(table).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as(`m${i}`)).where(whose),
     )
+    if (shared) {
+      marks.push(this.db.selectFrom(TRUSTS_TABLE).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as(`m${tables.length}`)).where('account_id', '=', account))
+    }
     let query = this.db.selectNoFrom(marks.map((m, i) => m.as(`m${i}`)) as any)
     if (this.database.engine === 'postgres') {
       // No transaction in flight anywhere: every change_seq handed out so far is committed (or
@@ -100,8 +115,8 @@ export class RecordStore {
     return query
   }
 
-  async watermark(account: string): Promise<Watermark> {
-    const [row] = await this.marks(account)
+  async watermark(account: string, shared = false): Promise<Watermark> {
+    const [row] = await (shared && this.sharedMarks ? this.sharedMarks : this.marks)(account)
     let value = ''
     for (const key in row) if (key !== 'settled') value += `${row[key]}.`
     return { value, settled: row.settled !== false }
@@ -123,18 +138,21 @@ export class RecordStore {
    * per reference field for the whole page.
    */
   async attachReferences(account: string, rows: Row[], fields: Field[], db: RecordQueries = this.db): Promise<void> {
+    // A row another account shares points at targets of that account (records/sharing.ts).
+    const owners = [...new Set(rows.map((row) => (row.account_id === undefined ? account : String(row.account_id))))]
+    const own = owners.length === 1 && owners[0] === account
     for (const field of fields) {
       if (!this.targetById.has(field.name)) continue
       const ids = [...new Set(rows.map((row) => row[field.column!]).filter((id) => id != null).map(Number))]
       if (ids.length === 0) continue
       const targets =
-        ids.length === 1 && db === this.db
+        own && ids.length === 1 && db === this.db
           ? await this.targetById.get(field.name)!(account, ids[0])
-          : await db.selectFrom(field.type.target!()!.table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', 'in', ids).execute()
-      const byId = new Map(targets.map((target) => [Number(target.id), target]))
+          : await db.selectFrom(field.type.target!()!.table).select([...TARGET_COLUMNS, 'account_id']).where('account_id', 'in', owners).where('id', 'in', ids).execute()
+      const byId = new Map(targets.map((target) => [`${target.account_id ?? account}:${Number(target.id)}`, target]))
       const columns = referenceColumns(field)
       for (const row of rows) {
-        const target = byId.get(Number(row[field.column!]))
+        const target = byId.get(`${row.account_id ?? account}:${Number(row[field.column!])}`)
         row[columns.name] = target?.name ?? null
         row[columns.sourceId] = target?.source_id ?? null
       }
@@ -142,9 +160,10 @@ export class RecordStore {
   }
 
   private matching(account: string, plan: Plan, subset?: Subset) {
+    const sharing = subset?.shared ? this.sharing : undefined
     return this.db
       .selectFrom(this.resource.table)
-      .where('account_id', '=', account)
+      .where((eb) => (sharing ? visibleRows(eb, account, sharing) : eb('account_id', '=', account)))
       .where((eb) => eb.and([...(subset ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
   }
 
@@ -153,7 +172,9 @@ export class RecordStore {
     const paging = plan.paging
     const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
     // The sort keys (for cursors), the version and what the page's fields need.
-    const columns = [...new Set(['id', 'lock_version', ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields)])]
+    // A shared collection reads each row's owner, whose targets it renders (attachReferences).
+    const owner = subset?.shared && this.sharing ? ['account_id'] : []
+    const columns = [...new Set(['id', 'lock_version', ...owner, ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields)])]
     let query = this.matching(account as string, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
@@ -181,7 +202,16 @@ export class RecordStore {
     const rows = more ? fetched.slice(0, plan.perPage) : fetched
     if (paging.kind === 'cursor' && paging.direction === 'before') rows.reverse()
     await this.attachReferences(account, rows, plan.fields)
+    if (subset?.shared) await this.attachOwners(account, rows)
     return { rows, info: pageInfo(plan, rows, more) }
+  }
+
+  /** The name of each row's owner, on the rows of other accounts (OWNER_NAME; records/sharing.ts). */
+  private async attachOwners(account: string, rows: Row[]): Promise<void> {
+    const owners = [...new Set(rows.map((row) => String(row.account_id)).filter((owner) => owner !== account))]
+    if (owners.length === 0) return
+    const names = new Map((await this.db.selectFrom('accounts').select(['id', 'name']).where('id', 'in', owners).execute()).map((a) => [a.id, a.name]))
+    for (const row of rows) if (row.account_id !== account) row[OWNER_NAME] = names.get(String(row.account_id)) ?? null
   }
 
   /** The number of records matching the plan's filters, exact up to `cap`. */

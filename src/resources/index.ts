@@ -6,6 +6,10 @@ import { appOfferings } from './app-offerings/fields.ts'
 import { appOfferingRules } from './app-offerings/rules.ts'
 import { serviceInstances } from './service-instances/fields.ts'
 import { serviceInstanceRules } from './service-instances/rules.ts'
+import { trusts } from './trusts/fields.ts'
+
+/** Record tables no REST route serves: trusts, written by the CLI. */
+export const INTERNAL_RESOURCES: ReadonlyArray<Resource> = [trusts]
 
 export const RESOURCES: ReadonlyArray<{ resource: Resource; rules: Rules }> = [
   { resource: appOfferings, rules: appOfferingRules },

@@ -11,7 +11,7 @@ import pg from 'pg'
 import { seed } from '../../src/cli/seed.ts'
 import { appOfferings } from '../../src/resources/app-offerings/fields.ts'
 import { appOfferingRules } from '../../src/resources/app-offerings/rules.ts'
-import { RecordStore, type Subset } from '../../src/records/store.ts'
+import { RecordStore, type Scope, type Subset } from '../../src/records/store.ts'
 import { encodeCursor } from '../../src/query/cursor.ts'
 import { parseQuery } from '../../src/query/parse.ts'
 import { createAccount } from '../../src/storage/accounts.ts'
@@ -81,7 +81,7 @@ if (engines.includes('postgres')) {
       assert.match(planText, /Index Cond: \(+account_id = /, `${label}: the account leads the index condition\n${planText}`)
     }
 
-    const latestInternal: Subset = { name: 'latest_internal', where: appOfferingRules.predefinedFilters!.latest_internal }
+    const latestInternal: Subset = { name: 'latest_internal', where: appOfferingRules.predefinedFilters!.latest_internal as Scope }
 
     it('lists the default page on the account and name index', async () => {
       const [page, count] = await plans('')

@@ -26,7 +26,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
   return async (app: FastifyInstance) => {
     const { config, database, secretKey } = app.services
     const context = { nodeIdDomain: config.nodeIdDomain }
-    const store = new RecordStore(database, resource)
+    const store = new RecordStore(database, resource, rules.sharing)
     const presenter = new Presenter(resource, context)
     const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes })
     const writer = new RecordWriter(store, rules)
@@ -47,8 +47,12 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       return row
     }
 
+    // A collection of rows other accounts share shows whose they are (records/sharing.ts).
+    const owner = rules.sharing && resource.field(rules.sharing.owner)
+    const sharedParsing = owner ? { ...parsing, collectionFields: [...resource.collectionFields, owner].sort((a, b) => a.index - b.index) } : parsing
+
     function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
-      const plan = parseQuery(resource, rawQuery(request), parsing)
+      const plan = parseQuery(resource, rawQuery(request), subset?.shared ? sharedParsing : parsing)
       return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
     }
 
@@ -62,8 +66,9 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
 
-    for (const [name, where] of Object.entries(rules.predefinedFilters ?? {})) {
-      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, { name, where }))
+    for (const [name, filter] of Object.entries(rules.predefinedFilters ?? {})) {
+      const subset: Subset = typeof filter === 'function' ? { name, where: filter } : { name, ...filter }
+      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, subset))
     }
 
     app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {

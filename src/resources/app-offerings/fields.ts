@@ -1,6 +1,6 @@
 // The app offering's field catalogue (app-offerings.md, "Fields"), in the order of that table.
 import { Type } from 'typebox'
-import { defineResource } from '../../catalogue/resource.ts'
+import { defineResource, OWNER_NAME } from '../../catalogue/resource.ts'
 import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
 import { serviceInstances } from '../service-instances/fields.ts'
@@ -55,6 +55,14 @@ export const appOfferings = defineResource({
       compute: (row) => (row.draft_id == null ? null : Number(row.version)),
       uses: ['draft_id', 'version'],
       description: '1, 2, ... per reference among published versions; null on the draft',
+    },
+    // On a record another account shares (all_latest_published): its owner; null on the account's own.
+    account: {
+      type: computed(() => Type.Object({ id: Type.String(), name: Type.String() }), 300),
+      readOnly: true,
+      compute: (row) => (row[OWNER_NAME] == null ? null : { id: row.account_id, name: row[OWNER_NAME] }),
+      uses: ['account_id'],
+      description: 'the provider account, on an offering of another account',
     },
     ...sourceFields({ sourceID: true }),
     ...timestampFields(true),

@@ -1,6 +1,7 @@
 // The app offering's own rules, beside its catalogue.
 import { Messages } from '../../catalogue/types.ts'
 import type { Rules, Write } from '../../records/rules.ts'
+import type { Scope } from '../../records/store.ts'
 import { defaultSource } from '../source.ts'
 
 /** When a create leaves `reference` out: `<account>_<name in lower case, spaces as _>`. */
@@ -25,6 +26,13 @@ export function lockReference(write: Write): void {
   if (Number(existing.version) > 0 && body.values.get('reference') !== existing.reference) body.fail('reference', REFERENCE_LOCKED)
 }
 
+/** The newest published version of each offering: the one whose number is its draft's count of versions. */
+const newestVersions: Scope = (eb) =>
+  eb.and([
+    eb('draft_id', 'is not', null),
+    eb('version', '=', eb.selectFrom('app_offerings as d').select('d.version').whereRef('d.id', '=', 'app_offerings.draft_id')),
+  ])
+
 export const appOfferingRules: Rules = {
   prepare(write) {
     defaultReference(write)
@@ -39,11 +47,11 @@ export const appOfferingRules: Rules = {
     latest_internal: (eb) => eb('draft_id', 'is', null),
     // The newest published version of each of the account's offerings: the one whose number is
     // its draft's count of published versions.
-    latest_published: (eb) =>
-      eb.and([
-        eb('draft_id', 'is not', null),
-        eb('version', '=', eb.selectFrom('app_offerings as d').select('d.version').whereRef('d.id', '=', 'app_offerings.draft_id')),
-      ]),
+    latest_published: newestVersions,
+    // The same, of the account and of the providers it trusts (records/sharing.ts).
+    all_latest_published: { where: newestVersions, shared: true },
   },
+  // A provider's published versions are read by the customers that trust it.
+  sharing: { rows: (eb) => eb('draft_id', 'is not', null), owner: 'account' },
   publish: { notDraft: ['base', 'only a draft can be published'] },
 }
