@@ -18,8 +18,11 @@ export class Presenter {
     let text = '{'
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]
-      if (i > 0) text += ','
-      text += this.keys[field.index] + this.value(row, field)
+      const value = this.value(row, field)
+      // A computed field that does not apply to this record (undefined) is left out.
+      if (value === undefined) continue
+      if (text.length > 1) text += ','
+      text += this.keys[field.index] + value
     }
     return `${text}}`
   }
@@ -31,10 +34,11 @@ export class Presenter {
     return `${text}]`
   }
 
-  /** The field's value in the row, as JSON text. */
-  value(row: Row, field: Field): string {
+  /** The field's value in the row, as JSON text; undefined when a computed field does not apply to it. */
+  value(row: Row, field: Field): string | undefined {
     if (field.type.kind === 'reference') return renderReference(row, field)
     const value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
+    if (value === undefined) return undefined
     return value === null ? 'null' : value === true ? 'true' : value === false ? 'false' : JSON.stringify(value)
   }
 }

@@ -18,8 +18,8 @@ export const TRUSTS_TABLE = 'trusts'
 
 /** What a resource shares with the customers that trust its owner. */
 export interface Sharing {
-  /** The rows of an owner that its trusting customers may read. */
-  rows: Scope
+  /** The rows of an owner that its trusting customers may read (columns qualified by `alias` when given). */
+  rows: (eb: ExpressionBuilder<any, any>, alias?: string) => Expression<SqlBool>
   /** The field that renders a shared row's owner: a collection of shared rows shows it by default. */
   owner: string
 }
@@ -30,6 +30,7 @@ export function trustedProviders(eb: ExpressionBuilder<any, any>, account: unkno
 }
 
 /** The rows of the table `account` may read through a shared collection: its own, and what the providers it trusts share. */
-export function visibleRows(eb: ExpressionBuilder<any, any>, account: unknown, sharing: Sharing): Expression<SqlBool> {
-  return eb.or([eb('account_id', '=', account), eb.and([eb('account_id', 'in', trustedProviders(eb, account)), sharing.rows(eb)])])
+export function visibleRows(eb: ExpressionBuilder<any, any>, account: unknown, sharing: Sharing, alias?: string): Expression<SqlBool> {
+  const owner = alias ? `${alias}.account_id` : 'account_id'
+  return eb.or([eb(owner, '=', account), eb.and([eb(owner, 'in', trustedProviders(eb, account)), sharing.rows(eb, alias)])])
 }

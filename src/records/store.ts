@@ -51,6 +51,8 @@ export class RecordStore {
   /** Every column a record answer renders, and its version. */
   private readonly columns: string[]
   private readonly byId: (account: string, id: number) => Promise<Row[]>
+  /** A record the account owns or that is shared with it (records/sharing.ts). */
+  private readonly visibleById: ((account: string, id: number) => Promise<Row[]>) | undefined
   private readonly marks: (account: string) => Promise<Row[]>
   /** The watermark of a shared collection: the rows of the account and of the providers it trusts, and its trusts. */
   private readonly sharedMarks: ((account: string) => Promise<Row[]>) | undefined
@@ -68,6 +70,11 @@ export class RecordStore {
     this.db = database.db as unknown as RecordQueries
     this.columns = [...resource.columns, 'lock_version']
     this.byId = prepared(database, 2, (account, id) => this.withTargets(this.db.selectFrom(`${resource.table} as r`).select(this.columns.map((c) => `r.${c}`)).where('r.account_id', '=', account).where('r.id', '=', id)))
+    this.visibleById = sharing
+      ? prepared(database, 2, (account, id) =>
+          this.withTargets(this.db.selectFrom(`${resource.table} as r`).select([...new Set([...this.columns, 'account_id'])].map((c) => `r.${c}`)).where((eb) => visibleRows(eb, account, sharing, 'r')).where('r.id', '=', id)),
+        )
+      : undefined
     this.marks = prepared(database, 1, (account) => this.watermarkQuery(account, false))
     this.sharedMarks = sharing ? prepared(database, 1, (account) => this.watermarkQuery(account, true)) : undefined
     for (const field of resource.references) {
@@ -125,6 +132,18 @@ export class RecordStore {
   /** The record with every column and its references' targets, or undefined. */
   async find(account: string, id: number): Promise<Row | undefined> {
     return (await this.byId(account, id))[0]
+  }
+
+  /**
+   * The record as `find` gives it, or one another account shares with this one (with its
+   * owner's name): what reading one record by id may show. Writes use `find`: only the owner
+   * changes a record.
+   */
+  async findVisible(account: string, id: number): Promise<Row | undefined> {
+    if (!this.visibleById) return this.find(account, id)
+    const row = (await this.visibleById(account, id))[0]
+    if (row) await this.attachOwners(account, [row])
+    return row
   }
 
   /** Whether a reference field may point at this id: the target exists in the working account. */

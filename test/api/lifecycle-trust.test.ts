@@ -82,7 +82,7 @@ for (const engine of engines) {
       assert.equal(a.id, w.a.v2.id)
       assert.deepEqual(a.account, { id: w.p1.id, name: 'Provider One' })
       assert.deepEqual(a.service_instance, { id: w.a.v2.service_instance.id, name: 'P1 service' }, "the provider's service instance")
-      assert.equal(own.account, null)
+      assert.ok(!('account' in own), 'left out of the account\'s own records')
       assert.equal(pagination(res).totalEntries, 2)
       // The collection fields, and the owner; the plain list's collection fields stay the spec's.
       assert.ok('account' in a && 'reference' in a && !('description' in a))
@@ -101,9 +101,19 @@ for (const engine of engines) {
       assert.deepEqual(names(await w.c1.call('GET', '/v1/app_offerings/latest_internal')), ['Own offering'])
     })
 
-    it('isolation: a customer never reads a provider\'s drafts or its records by id, nor changes or publishes them', async () => {
+    it('isolation: a customer reads a trusted provider\'s published versions by id, never its drafts, and changes, publishes or audits nothing of it', async () => {
+      for (const id of [w.a.draft.id, w.bDraft.id]) {
+        assert.equal((await w.c1.call('GET', `/v1/app_offerings/${id}`)).statusCode, 404, 'a draft')
+        assert.equal((await w.c2.call('GET', `/v1/app_offerings/${id}`)).statusCode, 404, 'a draft')
+      }
+      const read = await w.c1.call('GET', `/v1/app_offerings/${w.a.v1.id}`)
+      assert.equal(read.statusCode, 200, read.body)
+      assert.equal(read.json().version, 1)
+      assert.deepEqual(read.json().account, { id: w.p1.id, name: 'Provider One' })
+      assert.deepEqual(read.json().service_instance, { id: w.a.v1.service_instance.id, name: 'P1 service' })
+      assert.equal((await w.c2.call('GET', `/v1/app_offerings/${w.a.v1.id}`)).statusCode, 404, 'c2 does not trust p1')
+      assert.equal((await w.p1.call('GET', `/v1/app_offerings/${w.a.v1.id}`)).json().account, undefined, 'the owner reads its own, without `account`')
       for (const id of [w.a.draft.id, w.bDraft.id, w.a.v1.id, w.a.v2.id]) {
-        assert.equal((await w.c1.call('GET', `/v1/app_offerings/${id}`)).statusCode, 404)
         assert.equal((await w.c1.call('GET', `/v1/app_offerings/${id}/audit`)).statusCode, 404)
         assert.equal((await w.c1.call('PATCH', `/v1/app_offerings/${id}`, { name: 'Hijacked' })).statusCode, 404)
         assert.equal((await w.c1.call('POST', `/v1/app_offerings/${id}/publish`)).statusCode, 404)
@@ -160,6 +170,7 @@ for (const engine of engines) {
       assert.equal(pagination(counted).totalEntries, 1)
       await setTrust(h().database, w.c2.id, w.p1.id, false)
       for (const list of await both()) assert.deepEqual(list, [], 'untrusting hides the provider again')
+      assert.equal((await viaOther(`/v1/app_offerings/${w.a.v2.id}`)).statusCode, 404, 'by id too')
       assert.equal(await setTrust(h().database, w.c2.id, w.p1.id, false), false, 'untrusting twice changes nothing')
     })
 

@@ -39,10 +39,14 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const recordPath = `/${resource.name}/:id`
     const schemas = routeSchemas(resource)
 
-    /** The record named by `:id` (its id or nodeID) in the working account. */
-    async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
+    /**
+     * The record named by `:id` (its id or nodeID) in the working account; `visible`: or one
+     * another account shares with it (records/sharing.ts), which may be read, never written.
+     */
+    async function load(request: FastifyRequest<{ Params: { id: string } }>, visible = false): Promise<Row> {
       const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
-      const row = id === undefined ? undefined : await store.find(request.auth.account.id, id)
+      const account = request.auth.account.id
+      const row = id === undefined ? undefined : await (visible ? store.findVisible(account, id) : store.find(account, id))
       if (!row) throw Errors.notFound()
       return row
     }
@@ -72,7 +76,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     }
 
     app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {
-      return send(request, reply, presenter.record(await load(request)))
+      return send(request, reply, presenter.record(await load(request, true)))
     })
 
     app.get<{ Params: { id: string } }>(`${recordPath}/audit`, { schema: schemas.audit }, async (request, reply) => {

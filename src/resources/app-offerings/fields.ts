@@ -56,11 +56,11 @@ export const appOfferings = defineResource({
       uses: ['draft_id', 'version'],
       description: '1, 2, ... per reference among published versions; null on the draft',
     },
-    // On a record another account shares (all_latest_published): its owner; null on the account's own.
+    // On a record another account shares (all_latest_published): its owner; left out of the account's own.
     account: {
       type: computed(() => Type.Object({ id: Type.String(), name: Type.String() }), 300),
       readOnly: true,
-      compute: (row) => (row[OWNER_NAME] == null ? null : { id: row.account_id, name: row[OWNER_NAME] }),
+      compute: (row) => (row[OWNER_NAME] == null ? undefined : { id: row.account_id, name: row[OWNER_NAME] }),
       uses: ['account_id'],
       description: 'the provider account, on an offering of another account',
     },

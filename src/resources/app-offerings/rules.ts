@@ -52,6 +52,6 @@ export const appOfferingRules: Rules = {
     all_latest_published: { where: newestVersions, shared: true },
   },
   // A provider's published versions are read by the customers that trust it.
-  sharing: { rows: (eb) => eb('draft_id', 'is not', null), owner: 'account' },
+  sharing: { rows: (eb, alias) => eb(alias ? `${alias}.draft_id` : 'draft_id', 'is not', null), owner: 'account' },
   publish: { notDraft: ['base', 'only a draft can be published'] },
 }
