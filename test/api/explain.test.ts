@@ -60,7 +60,7 @@ if (engines.includes('postgres')) {
     async function plans(query: string, subset?: Subset): Promise<string[]> {
       const plan = parseQuery(appOfferings, query, { cursorSecret: SECRET })
       // A new store each time, so that no page or count comes from its cache.
-      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings)
+      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings, appOfferingRules.sharing)
       captured = []
       await Promise.all([store.page(account, plan, subset), store.count(account, plan, 100_000, subset)])
       const statements = captured.filter((q) => /from "app_offerings"/.test(q.sql))
@@ -134,6 +134,15 @@ if (engines.includes('postgres')) {
       const [page, count] = await plans('disabled=false', latestInternal)
       assertIndexed(page, 'latest_internal')
       assertIndexed(count, 'latest_internal (count)')
+    })
+
+    it('serves latest_published and all_latest_published (the rows of trusted providers too) on indexes', async () => {
+      const filters = appOfferingRules.predefinedFilters!
+      const shared = filters.all_latest_published as { where: Scope; shared: true }
+      for (const subset of [{ name: 'latest_published', where: filters.latest_published as Scope }, { name: 'all_latest_published', ...shared }]) {
+        const [page, count] = await plans('', subset)
+        for (const text of [page, count]) assert.doesNotMatch(text, /Seq Scan on app_offerings/, `${subset.name}\n${text}`)
+      }
     })
   })
 }
