@@ -1,10 +1,11 @@
-// Who may read a row (docs/architecture.md, "Sharing between accounts"). Every read of the
+// Who may read a row (docs/architecture.md, "Publishing and sharing"). Every read of the
 // records core is scoped to the working account, with one exception decided here:
 //
-// - the owner (`account_id`) reads all its rows;
+// - the owner (`account_id`) reads, and alone writes, all its rows;
 // - a customer account that trusts the owner as a provider (a row of `trusts`, `trusted` = 1)
 //   reads the rows the resource shares (`Sharing.rows`: an app offering's published versions),
-//   and only through a collection that asks for them (a Subset with `shared`);
+//   by id (RecordStore.findVisible) and in a collection that asks for them (a Subset with
+//   `shared`), never in the owner's other collections, audit trails or writes;
 // - (issue 12 item 3, not yet here: a customer reads the versions its app instances use.)
 //
 // A collection that reads shared rows is kept (records/reuse.ts) under a watermark that covers
