@@ -50,5 +50,7 @@ function renderReference(row: Row, field: Field): string {
   const name = row[target.name]
   if (id == null || name == null) return 'null'
   const sourceId = row[target.sourceId]
-  return `{"id":${Number(id)},"name":${JSON.stringify(name)}${sourceId ? `,"sourceID":${JSON.stringify(sourceId)}` : ''}}`
+  let more = ''
+  for (const column of field.targetColumns ?? []) more += `,${JSON.stringify(column)}:${JSON.stringify(row[`${field.name}__${column}`] ?? null)}`
+  return `{"id":${Number(id)},"name":${JSON.stringify(name)}${more}${sourceId ? `,"sourceID":${JSON.stringify(sourceId)}` : ''}}`
 }

@@ -12,6 +12,7 @@ import { Errors } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
 import { changes, writeAudit, type AuditEntry } from './audit.ts'
+import { visibleRows } from './sharing.ts'
 import type { Rules, WriteContext } from './rules.ts'
 import type { RecordQueries, RecordStore } from './store.ts'
 
@@ -45,15 +46,24 @@ export class RecordWriter {
    */
   private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
     const body = readBody(this.resource, input, mode)
-    this.rules.prepare?.({ mode, body, account, context, existing })
+    const write = { mode, body, account, context, existing }
+    this.rules.prepare?.(write)
     requireFields(this.resource, body, mode)
+    const derived: Row = {}
     for (const field of this.resource.writable) {
       const id = body.values.get(field.name)
       if (field.type.kind !== 'reference' || id == null || body.failed(field.name)) continue
-      if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
+      const shared = this.rules.references?.[field.name]
+      if (shared) {
+        // A target another account may share with the writer; the rules judge it.
+        const target = await this.store.visibleTarget(account.id, field, id as number, shared.sharing)
+        if (!target) body.fail(field.name, Messages.mustExist)
+        else Object.assign(derived, shared.check(write, target) ?? {})
+      } else if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
     }
     if (!body.ok) throw Errors.validationFailed(body.errorList())
     const columns: Row = {}
+    for (const [column, value] of Object.entries(derived)) if (!existing || existing[column] !== value) columns[column] = value
     for (const [name, value] of body.values) {
       const field = this.resource.field(name)!
       if (!field.column) continue
@@ -92,7 +102,9 @@ export class RecordWriter {
         .returning(this.returned)
         .executeTakeFirstOrThrow()
       await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined)])
+      // Issue 13: a create's outbox events (app_instance.create, webhook.verify) go here.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
       return row
     })
   }
@@ -107,10 +119,12 @@ export class RecordWriter {
     if (Object.keys(columns).length === 0) return existing
     const now = nowSeconds()
     return this.transaction(async (trx) => {
+      // The owner, or an account the resource's sharing lets write (the caller read it so).
+      const owner = existing.account_id === undefined ? account.id : String(existing.account_id)
       let query = trx
         .updateTable(this.resource.table)
         .set({ ...columns, updated_at: now, lock_version: sql`lock_version + 1` })
-        .where('account_id', '=', account.id)
+        .where((eb) => (owner === account.id || !this.store.sharing ? eb('account_id', '=', account.id) : visibleRows(eb, account.id, this.store.sharing)))
         .where('id', '=', Number(existing.id))
       if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
       const guard = this.rules.guard?.(columns)
@@ -122,7 +136,9 @@ export class RecordWriter {
         throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
       }
       await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
+      // Issue 13: an update's outbox events (app_instance.update) go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
       return row
     })
   }
@@ -204,6 +220,7 @@ export class RecordWriter {
       ])
       // Issue 13: the outbox events of a publish go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
       return row
     })
   }
@@ -216,6 +233,8 @@ export class RecordWriter {
   }
 
   private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {
-    return { resource: this.resource, account: account.id, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
+    // The entry lives with the record, in its owner's account, whoever wrote it.
+    const owner = row.account_id === undefined ? account.id : String(row.account_id)
+    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
   }
 }

@@ -60,7 +60,7 @@ if (engines.includes('postgres')) {
     async function plans(query: string, subset?: Subset): Promise<string[]> {
       const plan = parseQuery(appOfferings, query, { cursorSecret: SECRET })
       // A new store each time, so that no page or count comes from its cache.
-      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings, appOfferingRules.sharing)
+      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings, appOfferingRules.sharing!.byId)
       captured = []
       await Promise.all([store.page(account, plan, subset), store.count(account, plan, 100_000, subset)])
       const statements = captured.filter((q) => /from "app_offerings"/.test(q.sql))
@@ -138,7 +138,7 @@ if (engines.includes('postgres')) {
 
     it('serves latest_published and all_latest_published (the rows of trusted providers too) on indexes', async () => {
       const filters = appOfferingRules.predefinedFilters!
-      const shared = filters.all_latest_published as { where: Scope; shared: true }
+      const shared = filters.all_latest_published as Omit<Subset, 'name'>
       for (const subset of [{ name: 'latest_published', where: filters.latest_published as Scope }, { name: 'all_latest_published', ...shared }]) {
         const [page, count] = await plans('', subset)
         for (const text of [page, count]) assert.doesNotMatch(text, /Seq Scan on app_offerings/, `${subset.name}\n${text}`)

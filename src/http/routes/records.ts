@@ -26,7 +26,8 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
   return async (app: FastifyInstance) => {
     const { config, database, secretKey } = app.services
     const context = { nodeIdDomain: config.nodeIdDomain }
-    const store = new RecordStore(database, resource, rules.sharing)
+    const sharing = rules.sharing
+    const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames)
     const presenter = new Presenter(resource, context)
     const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes })
     const writer = new RecordWriter(store, rules)
@@ -41,7 +42,8 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     /**
      * The record named by `:id` (its id or nodeID) in the working account; `visible`: or one
-     * another account shares with it (records/sharing.ts), which may be read, never written.
+     * another account shares with it (records/sharing.ts), which it may read, and write only
+     * where the resource lets readers write.
      */
     async function load(request: FastifyRequest<{ Params: { id: string } }>, visible = false): Promise<Row> {
       const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
@@ -52,10 +54,13 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     }
 
     // A collection of rows other accounts share shows whose they are (records/sharing.ts).
-    const owner = rules.sharing && resource.field(rules.sharing.owner)
-    const sharedParsing = owner ? { ...parsing, collectionFields: [...resource.collectionFields, owner].sort((a, b) => a.index - b.index) } : parsing
+    const owner = sharing && resource.field(sharing.owner)
+    const sharedParsing = owner ? { ...parsing, collectionFields: [...new Set([...resource.collectionFields, owner])].sort((a, b) => a.index - b.index) } : parsing
 
-    function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
+    // Every list of a resource whose readers see it all (an app instance's provider) is shared.
+    const everyList: Subset | undefined = sharing?.lists && { name: '', shared: sharing.lists }
+
+    function list(request: FastifyRequest, reply: FastifyReply, subset = everyList) {
       const plan = parseQuery(resource, rawQuery(request), subset?.shared ? sharedParsing : parsing)
       return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
     }
@@ -71,7 +76,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
 
     for (const [name, filter] of Object.entries(rules.predefinedFilters ?? {})) {
-      const subset: Subset = typeof filter === 'function' ? { name, where: filter } : { name, ...filter }
+      const subset: Subset = typeof filter === 'function' ? { name, where: filter, shared: sharing?.lists } : { name, ...filter }
       app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, subset))
     }
 
@@ -80,7 +85,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     })
 
     app.get<{ Params: { id: string } }>(`${recordPath}/audit`, { schema: schemas.audit }, async (request, reply) => {
-      const record = await load(request)
+      const record = await load(request, !!sharing?.readersWrite)
       const plan = parseQuery(auditEntries, rawQuery(request), parsing)
       // The record's trail, as bound values in front of the client's own filters.
       const ofRecord: Filter[] = [
@@ -88,7 +93,9 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
         { field: auditEntries.internalField('record_id'), condition: { op: 'eq', value: Number(record.id) } },
       ]
       const scoped = { ...plan, filters: [...ofRecord, ...plan.filters] }
-      return sendPage(request, reply, scoped, await trail.read(request.auth.account.id, scoped))
+      // The trail lives in the record owner's account (records/write.ts).
+      const trailAccount = record.account_id === undefined ? request.auth.account.id : String(record.account_id)
+      return sendPage(request, reply, scoped, await trail.read(trailAccount, scoped))
     })
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
@@ -99,7 +106,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     })
 
     const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-      const existing = await load(request)
+      const existing = await load(request, !!sharing?.readersWrite)
       requireWrite(request)
       const expected = expectedVersion(request, presenter.record(existing), existing)
       const row = await writer.update(request.auth.account, existing, jsonObject(request), writeContext(request), expected)
@@ -118,6 +125,22 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
         return send(request, reply, presenter.record(row))
       })
       refuseOtherMethods(app, `${recordPath}/publish`, ['POST'])
+    }
+
+    for (const child of rules.children ?? []) {
+      // Bound to the parent record, so its answers are not kept (the key would not tell them apart).
+      const childSharing = child.rules.sharing
+      const childStore = new RecordStore(database, child.resource, childSharing?.byId, childSharing?.ownerNames)
+      const childReader = new CollectionReader(childStore, new Presenter(child.resource, context), { countCap: config.paginationCountCap, keptBytes: 0 })
+      const childSubset: Subset | undefined = childSharing?.lists && { name: '', shared: childSharing.lists }
+      const path = `${recordPath}/${child.name}`
+      app.get<{ Params: { id: string } }>(path, { schema: routeSchemas(child.resource).list }, async (request, reply) => {
+        const parent = await load(request)
+        const plan = parseQuery(child.resource, rawQuery(request), parsing)
+        const scoped = { ...plan, filters: [...child.bind(parent), ...plan.filters] }
+        return sendPage(request, reply, scoped, await childReader.read(request.auth.account.id, scoped, childSubset))
+      })
+      refuseOtherMethods(app, path, ['GET'])
     }
 
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])

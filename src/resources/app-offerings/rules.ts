@@ -1,6 +1,9 @@
 // The app offering's own rules, beside its catalogue.
 import { Messages } from '../../catalogue/types.ts'
 import type { Rules, Write } from '../../records/rules.ts'
+import { anyOf, byInstall, byTrust } from '../../records/sharing.ts'
+import { appInstances } from '../app-instances/fields.ts'
+import { appInstanceRules } from '../app-instances/rules.ts'
 import type { Scope } from '../../records/store.ts'
 import { defaultSource } from '../source.ts'
 
@@ -33,6 +36,8 @@ const newestVersions: Scope = (eb) =>
     eb('version', '=', eb.selectFrom('app_offerings as d').select('d.version').whereRef('d.id', '=', 'app_offerings.draft_id')),
   ])
 
+const PUBLISHED_BY_TRUST = byTrust((eb, alias) => eb(alias ? `${alias}.draft_id` : 'draft_id', 'is not', null))
+
 export const appOfferingRules: Rules = {
   prepare(write) {
     defaultReference(write)
@@ -49,9 +54,21 @@ export const appOfferingRules: Rules = {
     // its draft's count of published versions.
     latest_published: newestVersions,
     // The same, of the account and of the providers it trusts (records/sharing.ts).
-    all_latest_published: { where: newestVersions, shared: true },
+    all_latest_published: { where: newestVersions, shared: PUBLISHED_BY_TRUST },
+    // The versions the account's app instances use, whoever's.
+    consumed: { shared: byInstall, only: true },
   },
-  // A provider's published versions are read by the customers that trust it.
-  sharing: { rows: (eb, alias) => eb(alias ? `${alias}.draft_id` : 'draft_id', 'is not', null), owner: 'account' },
+  // A provider's published versions are read by the customers that trust it, and an installed
+  // version by the customer that installed it.
+  sharing: { byId: anyOf(PUBLISHED_BY_TRUST, byInstall), owner: 'account' },
   publish: { notDraft: ['base', 'only a draft can be published'] },
+  // The provider reads the instances of an offering: of every version of its reference.
+  children: [
+    {
+      name: 'app_instances',
+      resource: appInstances,
+      rules: appInstanceRules,
+      bind: (offering) => [{ field: appInstances.internalField('reference'), condition: { op: 'eq', value: String(offering.reference) } }],
+    },
+  ],
 }

@@ -38,6 +38,36 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   await db.schema.createIndex('trusts_account_provider_account_key').on('trusts').columns(['account_id', 'provider_account']).unique().execute()
   await db.schema.createIndex('trusts_account_id').on('trusts').columns(['account_id', 'id']).execute()
   await changeSeqTriggers(db, engine, 'trusts')
+
+  // App instances: a row of the customer (account_id) naming a published version of a provider's
+  // offering; `provider_account` and `reference` are the version's, kept on the row so the
+  // provider's reads and the one-instance-per-reference rule are an index each.
+  await db.schema
+    .createTable('app_instances')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
+    .addColumn('app_offering_id', int, (c) => c.notNull().references('app_offerings.id'))
+    .addColumn('provider_account', text, (c) => c.notNull().references('accounts.id'))
+    .addColumn('reference', text, (c) => c.notNull())
+    .addColumn('enabled_by_customer', int, (c) => c.notNull().defaultTo(1))
+    .addColumn('disabled', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('suspended', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('suspension_comment', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('created_at', int, (c) => c.notNull())
+    .addColumn('updated_at', int, (c) => c.notNull())
+    .addColumn('lock_version', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('change_seq', int, (c) => c.notNull().defaultTo(0))
+    .execute()
+  // One instance per customer and offering reference, whatever the version.
+  await db.schema.createIndex('app_instances_account_reference_key').on('app_instances').columns(['account_id', 'reference']).unique().execute()
+  for (const columns of [['id'], ['app_offering_id'], ['created_at', 'id'], ['updated_at', 'id']]) {
+    await db.schema.createIndex(`app_instances_account_${columns.join('_')}`).on('app_instances').columns(['account_id', ...columns]).execute()
+  }
+  // What the provider reads: its instances, and its watermark.
+  for (const columns of [['id'], ['reference', 'id'], ['change_seq']]) {
+    await db.schema.createIndex(`app_instances_provider_${columns.join('_')}`).on('app_instances').columns(['provider_account', ...columns]).execute()
+  }
+  await changeSeqTriggers(db, engine, 'app_instances')
 }
 
 /** The change_seq triggers and index of migration 004, for a table made after it. */
