@@ -72,6 +72,12 @@ export interface Rules {
    */
   publish?: { notDraft: FieldError }
   /**
+   * Records may be activated (RecordWriter.activate): an immutable version in `versions`, with
+   * `parentColumn` = the record, the next `version_nr`, the `copy` columns of the record and
+   * `active` values, while the previous active version takes the `archived` values.
+   */
+  activate?: { versions: Resource; parentColumn: string; copy: string[]; active: Row; archived: Row }
+  /**
    * Collections of another resource under a record of this one (`/app_offerings/:id/app_instances`):
    * the record's owner reads the child records bound to it, as the child's readers may.
    */

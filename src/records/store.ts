@@ -39,7 +39,8 @@ export interface Watermark {
   settled: boolean
 }
 
-const TARGET_COLUMNS = ['id', 'name', 'source_id']
+/** What a reference renders of its target: its id, name and, when it has one, its sourceID. */
+const targetColumns = (target: Resource) => (target.field('sourceID')?.column === 'source_id' ? ['id', 'name', 'source_id'] : ['id', 'name'])
 const MAX_SHAPES = 1000
 
 /**
@@ -82,7 +83,7 @@ export class RecordStore {
     this.marks = prepared(database, 1, (account) => this.watermarkQuery(account))
     for (const field of resource.references) {
       const table = field.type.target!()!.table
-      this.targetById.set(field.name, prepared(database, 2, (account, id) => this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id)))
+      this.targetById.set(field.name, prepared(database, 2, (account, id) => this.db.selectFrom(table).select(targetColumns(field.type.target!()!)).where('account_id', '=', account).where('id', '=', id)))
     }
   }
 
@@ -98,7 +99,8 @@ export class RecordStore {
       const columns = referenceColumns(field)
       const target = (column: string) =>
         this.db.selectFrom(`${table} as t`).select(`t.${column}`).whereRef('t.account_id', '=', `r.${field.targetOwner ?? 'account_id'}`).whereRef('t.id', '=', `r.${field.column}`)
-      q = q.select([target('name').as(columns.name), target('source_id').as(columns.sourceId), ...(field.targetColumns ?? []).map((c) => target(c).as(`${field.name}__${c}`))])
+      const hasSource = targetColumns(field.type.target!()!).includes('source_id')
+      q = q.select([target('name').as(columns.name), ...(hasSource ? [target('source_id').as(columns.sourceId)] : []), ...(field.targetColumns ?? []).map((c) => target(c).as(`${field.name}__${c}`))])
     }
     return q
   }
@@ -183,7 +185,7 @@ export class RecordStore {
       const targets =
         own && ids.length === 1 && db === this.db
           ? await this.targetById.get(field.name)!(account, ids[0])
-          : await db.selectFrom(field.type.target!()!.table).select([...TARGET_COLUMNS, 'account_id', ...(field.targetColumns ?? [])]).where('account_id', 'in', owners).where('id', 'in', ids).execute()
+          : await db.selectFrom(field.type.target!()!.table).select([...targetColumns(field.type.target!()!), 'account_id', ...(field.targetColumns ?? [])]).where('account_id', 'in', owners).where('id', 'in', ids).execute()
       const byId = new Map(targets.map((target) => [`${target.account_id ?? account}:${Number(target.id)}`, target]))
       const columns = referenceColumns(field)
       for (const row of rows) {

@@ -225,6 +225,55 @@ export class RecordWriter {
     })
   }
 
+  /**
+   * Activates a record (a UI extension, lifecycle.md): one transaction that takes the next
+   * version number from the record's row (`versions = versions + 1 ... RETURNING`, which holds
+   * its lock to the commit on PostgreSQL), archives the active version, and inserts an immutable
+   * version with the record's current `copy` columns. Entries: `publish` on the record
+   * (`{version_nr: [previous, new]}`), `update` on the archived version and `create` on the new
+   * one. Answers the new version.
+   */
+  async activate(account: Account, record: Row, context: WriteContext): Promise<Row> {
+    const spec = this.rules.activate
+    if (!spec) throw new Error(`${this.resource.name} cannot be activated`)
+    const versions = spec.versions
+    const returned = [...versions.columns, 'lock_version']
+    const now = nowSeconds()
+    const entry = (row: Row, action: AuditEntry['action'], changed: Record<string, [unknown, unknown]>): AuditEntry => ({ resource: versions, account: account.id, recordId: Number(row.id), action, actor: context.actor, at: now, changes: changed })
+    return this.transaction(async (trx) => {
+      const current = await trx
+        .updateTable(this.resource.table)
+        .set({ versions: sql`versions + 1` })
+        .where('account_id', '=', account.id)
+        .where('id', '=', Number(record.id))
+        .returning(['id', 'versions', ...spec.copy])
+        .executeTakeFirst()
+      if (!current) throw Errors.notFound()
+      const number = Number(current.versions)
+      const [activeKey, activeValue] = Object.entries(spec.active)[0]
+      const archived = await trx
+        .updateTable(versions.table)
+        .set({ ...spec.archived, archived_at: now, lock_version: sql`lock_version + 1` })
+        .where('account_id', '=', account.id)
+        .where(spec.parentColumn, '=', Number(record.id))
+        .where(activeKey, '=', activeValue as string)
+        .returning(['id'])
+        .execute()
+      const copied = Object.fromEntries(spec.copy.map((column) => [column, current[column]]))
+      const row = await trx
+        .insertInto(versions.table)
+        .values({ ...copied, ...spec.active, account_id: account.id, [spec.parentColumn]: Number(record.id), version_nr: number, activated_at: now })
+        .returning(returned)
+        .executeTakeFirstOrThrow()
+      await writeAudit(trx, [
+        { resource: this.resource, account: account.id, recordId: Number(record.id), action: 'publish', actor: context.actor, at: now, changes: { version_nr: [number > 1 ? number - 1 : null, number] } },
+        ...archived.map((old) => entry(old, 'update', { [activeKey]: [activeValue, Object.values(spec.archived)[0]] })),
+        entry(row, 'create', { version_nr: [null, number], [activeKey]: [null, activeValue] }),
+      ])
+      return row
+    })
+  }
+
   /** A stored record as the body that would create it: what publishing validates. */
   private asBody(row: Row): Record<string, unknown> {
     const body: Record<string, unknown> = {}

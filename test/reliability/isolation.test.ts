@@ -71,6 +71,10 @@ for (const engine of engines) {
       const instance = await victim.call('POST', '/v1/app_instances', { app_offering_id: published.json().id })
       assert.equal(instance.statusCode, 201, instance.body)
       victims.set('app_instances', { id: instance.json().id, type: 'AppInstance' })
+      const extension = await victim.call('POST', '/v1/ui_extensions', { name: `Victim extension ${victim.id}`, html: '<p>victim</p>' })
+      assert.equal(extension.statusCode, 201, extension.body)
+      assert.equal((await victim.call('POST', `/v1/ui_extensions/${extension.json().id}/activate`)).statusCode, 201)
+      victims.set('ui_extensions', { id: extension.json().id, type: 'UiExtension' })
       secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })

@@ -127,6 +127,19 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       refuseOtherMethods(app, `${recordPath}/publish`, ['POST'])
     }
 
+    if (rules.activate) {
+      // An immutable version of the record, made by one unit of work (RecordWriter.activate).
+      const versionPresenter = new Presenter(rules.activate.versions, context)
+      app.post<{ Params: { id: string } }>(`${recordPath}/activate`, { schema: { ...schemas.publish, summary: `Activate one of ${resource.name}: a new immutable version`, response: { ...schemas.publish.response, 201: rules.activate.versions.recordSchema } } }, async (request, reply) => {
+        const record = await load(request)
+        requireWrite(request)
+        const row = await writer.activate(request.auth.account, record, writeContext(request))
+        reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(record.id)}/${rules.activate!.versions.name}/${Number(row.id)}`)
+        return send(request, reply, versionPresenter.record(row))
+      })
+      refuseOtherMethods(app, `${recordPath}/activate`, ['POST'])
+    }
+
     for (const child of rules.children ?? []) {
       // Bound to the parent record, so its answers are not kept (the key would not tell them apart).
       const childSharing = child.rules.sharing
@@ -141,6 +154,17 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
         return sendPage(request, reply, scoped, await childReader.read(request.auth.account.id, scoped, childSubset))
       })
       refuseOtherMethods(app, path, ['GET'])
+      // One child record, if it belongs to the parent (every bound equality holds).
+      const childPresenter = new Presenter(child.resource, context)
+      app.get<{ Params: { id: string; childId: string } }>(`${path}/:childId`, { schema: { ...routeSchemas(child.resource).show, params: undefined } }, async (request, reply) => {
+        const parent = await load(request)
+        const childId = parseRecordId(config.nodeIdDomain, child.resource.nodeType, request.params.childId)
+        const row = childId === undefined ? undefined : await childStore.findVisible(request.auth.account.id, childId)
+        const belongs = row && child.bind(parent).every((f) => f.condition.op !== 'eq' || String(row[f.field.column!]) === String(f.condition.value))
+        if (!belongs) throw Errors.notFound()
+        return send(request, reply, childPresenter.record(row))
+      })
+      refuseOtherMethods(app, `${path}/:childId`, ['GET'])
     }
 
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])

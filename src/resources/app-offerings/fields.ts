@@ -4,6 +4,7 @@ import { defineResource, OWNER_NAME } from '../../catalogue/resource.ts'
 import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
 import { serviceInstances } from '../service-instances/fields.ts'
+import { uiExtensionVersions } from '../ui-extensions/fields.ts'
 import { isPictureUri, MAX_PICTURE_TEXT } from './picture.ts'
 
 export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
@@ -39,8 +40,8 @@ export const appOfferings = defineResource({
     picture_uri: { type: string({ format: isPictureUri, formatMax: MAX_PICTURE_TEXT }) },
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },
-    // No UI extension version exists yet, so any id "must exist".
-    ui_extension_version: { type: reference(() => null) },
+    // A version of a UI extension of the account.
+    ui_extension_version: { type: reference(() => uiExtensionVersions) },
     // Read-only (lifecycle.md): a published version points at its draft; its number per reference.
     published: {
       type: computed(() => Type.Boolean(), 8),

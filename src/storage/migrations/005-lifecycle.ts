@@ -68,6 +68,55 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     await db.schema.createIndex(`app_instances_provider_${columns.join('_')}`).on('app_instances').columns(['provider_account', ...columns]).execute()
   }
   await changeSeqTriggers(db, engine, 'app_instances')
+
+  // UI extensions and their immutable versions (one active at a time per extension).
+  await db.schema
+    .createTable('ui_extensions')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
+    .addColumn('name', text, (c) => c.notNull())
+    .addColumn('html', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('css', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('javascript', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('versions', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', int, (c) => c.notNull())
+    .addColumn('updated_at', int, (c) => c.notNull())
+    .addColumn('lock_version', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('change_seq', int, (c) => c.notNull().defaultTo(0))
+    .execute()
+  for (const columns of [['id'], ['name', 'id'], ['created_at', 'id'], ['updated_at', 'id']]) {
+    await db.schema.createIndex(`ui_extensions_account_${columns.join('_')}`).on('ui_extensions').columns(['account_id', ...columns]).execute()
+  }
+  await changeSeqTriggers(db, engine, 'ui_extensions')
+
+  await db.schema
+    .createTable('ui_extension_versions')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
+    .addColumn('ui_extension_id', int, (c) => c.notNull().references('ui_extensions.id'))
+    .addColumn('version_nr', int, (c) => c.notNull())
+    .addColumn('status', text, (c) => c.notNull())
+    .addColumn('activated_at', int, (c) => c.notNull())
+    .addColumn('archived_at', int)
+    .addColumn('name', text, (c) => c.notNull())
+    .addColumn('html', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('css', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('javascript', text, (c) => c.notNull().defaultTo(''))
+    .addColumn('lock_version', int, (c) => c.notNull().defaultTo(0))
+    .addColumn('change_seq', int, (c) => c.notNull().defaultTo(0))
+    .execute()
+  await db.schema.createIndex('ui_extension_versions_account_id').on('ui_extension_versions').columns(['account_id', 'id']).execute()
+  // Numbers are unique per extension, and at most one version is active.
+  await db.schema.createIndex('ui_extension_versions_number_key').on('ui_extension_versions').columns(['ui_extension_id', 'version_nr']).unique().execute()
+  await db.schema
+    .createIndex('ui_extension_versions_active_key')
+    .on('ui_extension_versions')
+    .column('ui_extension_id')
+    .unique()
+    .where(sql.ref('status'), '=', sql.lit('active'))
+    .execute()
+  await db.schema.createIndex('ui_extension_versions_account_extension_id').on('ui_extension_versions').columns(['account_id', 'ui_extension_id', 'id']).execute()
+  await changeSeqTriggers(db, engine, 'ui_extension_versions')
 }
 
 /** The change_seq triggers and index of migration 004, for a table made after it. */
