@@ -64,7 +64,7 @@ for (const engine of engines) {
       // is the intruder): an instance of its own.
       const provider = await h().account('Provider')
       const psi = await provider.call('POST', '/v1/service_instances', { name: 'Provider mail' })
-      const draft = await provider.call('POST', '/v1/app_offerings', offeringBody(psi.json().id, 'Provider app'))
+      const draft = await provider.call('POST', '/v1/app_offerings', { ...offeringBody(psi.json().id, 'Provider app'), disabled: false })
       const published = await provider.call('POST', `/v1/app_offerings/${draft.json().id}/publish`)
       assert.equal(published.statusCode, 201, published.body)
       await setTrust(h().database, victim.id, provider.id, true)
