@@ -12,6 +12,9 @@ export interface RenderContext {
 /** The row keys that carry a reference's target, its name and sourceID, once the store has attached them. */
 export const referenceColumns = (field: { name: string }) => ({ name: `${field.name}__name`, sourceId: `${field.name}__source_id` })
 
+/** The row key that carries the owner account's name on a row another account shares (records/sharing.ts). */
+export const OWNER_NAME = 'account__name'
+
 export interface FieldSpec {
   type: FieldType
   /** Column name; defaults to the field name in snake case. null: not stored. */
@@ -29,6 +32,10 @@ export interface FieldSpec {
   compute?: (row: Row, context: RenderContext) => unknown
   /** Columns `compute` reads; without it a collection selecting the field reads every column. */
   uses?: string[]
+  /** A reference whose target is in another account: the column of the row that names that account (default account_id). */
+  targetOwner?: string
+  /** More columns of a reference's target to render, after its name (`reference` of an app offering). */
+  targetColumns?: string[]
   description?: string
 }
 
@@ -125,7 +132,8 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
   const byName = new Map(fieldList.map((f) => [f.name, f]))
   const readable = fieldList.filter((f) => !f.writeOnly)
   // What rendering any readable field needs: their columns, and the columns computed ones use.
-  const columns = [...new Set(['id', ...readable.flatMap((f) => (f.column ? [f.column] : (f.uses ?? [])))])]
+  // Internal columns too: what the rules see of a stored record (a published version's draft).
+  const columns = [...new Set(['id', ...readable.flatMap((f) => (f.column ? [f.column, ...(f.targetOwner ? [f.targetOwner] : [])] : (f.uses ?? []))), ...Object.keys(spec.internal ?? {})])]
   const internal = new Map(
     Object.entries(spec.internal ?? {}).map(([name, c], i): [string, Field] => [name, { type: c.type, name, index: -1 - i, column: name, input: name, filterKey: name }]),
   )
@@ -160,8 +168,10 @@ export function defineResource<Table extends string>(spec: ResourceSpec<Table>):
     columnsFor(fields) {
       const needed = new Set(['id'])
       for (const f of fields) {
-        if (f.column) needed.add(f.column)
-        else if (f.compute && !f.uses) return columns
+        if (f.column) {
+          needed.add(f.column)
+          if (f.targetOwner) needed.add(f.targetOwner)
+        } else if (f.compute && !f.uses) return columns
         else for (const column of f.uses ?? []) needed.add(column)
       }
       return columns.filter((column) => needed.has(column))

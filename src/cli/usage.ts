@@ -6,7 +6,9 @@ export const USAGE = `usage: app-offerings <command> [options]
   serve [--workers N]                      run the API server (npm start)
   migrate                                  create or update the database schema
   accounts create <id> --name <name>       add an account (with its default person)
-  accounts list                            list the accounts: ids, names, created
+  accounts list                            list the accounts: ids, names, created, whom they trust
+  accounts trust <customer> <provider>     the customer sees the provider's published offerings
+  accounts untrust <customer> <provider>   and no longer does
   tokens create --account <id> [--scope read|write] [--name <label>]
                 [--person <name> [--email <address>]]
                                            issue a token (printed once, on the last line)
@@ -35,7 +37,9 @@ Creates or updates the schema of DATABASE_URL; safe to run again. Takes no argum
   },
   accounts: {
     '': `usage: app-offerings accounts create <id> --name <name>
-       app-offerings accounts list`,
+       app-offerings accounts list
+       app-offerings accounts trust <customer> <provider>
+       app-offerings accounts untrust <customer> <provider>`,
     create: `usage: app-offerings accounts create <id> --name <name>
 
 Adds an account and its default person ("Administrator"), who owns the tokens made without --person.
@@ -44,7 +48,14 @@ Adds an account and its default person ("Administrator"), who owns the tokens ma
   --name <name>  the account's name, 1 to 128 characters`,
     list: `usage: app-offerings accounts list
 
-Lists the accounts: id, name, creation time (tab-separated).`,
+Lists the accounts: id, name, creation time and the providers each trusts (tab-separated).`,
+    trust: `usage: app-offerings accounts trust <customer> <provider>
+
+The customer account trusts the provider account: it sees the provider's newest published
+offerings (all_latest_published) and may install them.`,
+    untrust: `usage: app-offerings accounts untrust <customer> <provider>
+
+The customer no longer trusts the provider: the provider's offerings are hidden from it again.`,
   },
   tokens: {
     '': `usage: app-offerings tokens create --account <id> [--scope read|write] [--name <label>] [--person <name> [--email <address>]]

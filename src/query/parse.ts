@@ -56,6 +56,8 @@ export interface ParseOptions {
    * one request could cost hundreds of milliseconds. Deeper than that, cursors go as fast.
    */
   maxOffset?: number
+  /** The fields without `?fields=`, when this collection's differ from the resource's (in catalogue order). */
+  collectionFields?: Field[]
 }
 
 const PAGING = new Set(['page', 'search_after', 'search_before'])
@@ -94,7 +96,8 @@ function decodeComponent(text: string): string {
 export function parseQuery(resource: Resource, search: string, options: ParseOptions): Plan {
   const maxPerPage = options.maxPerPage ?? 100
   let perPage = options.defaultPerPage ?? 20
-  let fields: Field[] = resource.collectionFields
+  const collectionFields = options.collectionFields ?? resource.collectionFields
+  let fields: Field[] = collectionFields
   let sort: SortKey[] = [resource.defaultOrder]
   let page: number | undefined
   let cursor: { direction: 'after' | 'before'; text: string } | undefined
@@ -117,7 +120,7 @@ export function parseQuery(resource: Resource, search: string, options: ParseOpt
         cursor = { direction: key === 'search_after' ? 'after' : 'before', text: value }
         break
       case 'fields':
-        fields = parseFields(resource, value)
+        fields = parseFields(resource, value, collectionFields)
         break
       case 'sort':
         sort = parseSort(resource, value)
@@ -163,9 +166,9 @@ function positiveInteger(name: string, value: string): number {
   return Number(text)
 }
 
-function parseFields(resource: Resource, value: string): Field[] {
+function parseFields(resource: Resource, value: string, collectionFields: Field[]): Field[] {
   const names = new Set(value.split(',').map((s) => s.trim()).filter(Boolean))
-  if (names.size === 0) return resource.collectionFields
+  if (names.size === 0) return collectionFields
   const unknown = [...names].filter((name) => !resource.field(name) || resource.field(name)!.writeOnly)
   if (unknown.length > 0) throw Errors.unknownFields(unknown)
   return resource.readable.filter((f) => ALWAYS_LISTED.has(f.name) || names.has(f.name))

@@ -25,8 +25,11 @@ export class Presenter {
     let text = '{'
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]
-      if (i > 0) text += ','
-      text += this.keys[field.index] + this.value(row, field)
+      const value = this.value(row, field)
+      // A computed field that does not apply to this record (undefined) is left out.
+      if (value === undefined) continue
+      if (text.length > 1) text += ','
+      text += this.keys[field.index] + value
     }
     return `${text}}`
   }
@@ -55,17 +58,19 @@ export class Presenter {
     return list
   }
 
-  /** The field's value in the row, as JSON text. */
-  value(row: Row, field: Field): string {
+  /** The field's value in the row, as JSON text; undefined when a computed field does not apply to it. */
+  value(row: Row, field: Field): string | undefined {
     if (field.type.kind === 'reference') return this.reference(row, field)
     const value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
+    if (value === undefined) return undefined
     return value === null ? 'null' : value === true ? 'true' : value === false ? 'false' : JSON.stringify(value)
   }
 
   /**
-   * `{"id":..,"name":..,"localized_name":..,"sourceID":..,"nodeID":..}` from the target columns the
-   * store attached (localized_name where the target's name is translatable, sourceID when it has
-   * one), or null.
+   * `{"id":..,"name":..,"localized_name":..,<target columns>,"sourceID":..,"nodeID":..}` from the
+   * target columns the store attached (localized_name where the target's name is translatable,
+   * the field's own target columns such as an offering's reference, sourceID when it has one),
+   * or null.
    */
   private reference(row: Row, field: Field): string {
     const id = row[field.column!]
@@ -75,6 +80,8 @@ export class Presenter {
     if (id == null || name == null || !target) return 'null'
     const sourceId = row[columns.sourceId]
     const quoted = JSON.stringify(name)
-    return `{"id":${Number(id)},"name":${quoted}${target.localizedName ? `,"localized_name":${quoted}` : ''}${sourceId ? `,"sourceID":${JSON.stringify(sourceId)}` : ''},"nodeID":"${encodeNodeId(this.context.nodeIdDomain, target.nodeType, Number(id))}"}`
+    let more = ''
+    for (const column of field.targetColumns ?? []) more += `,${JSON.stringify(column)}:${JSON.stringify(row[`${field.name}__${column}`] ?? null)}`
+    return `{"id":${Number(id)},"name":${quoted}${target.localizedName ? `,"localized_name":${quoted}` : ''}${more}${sourceId ? `,"sourceID":${JSON.stringify(sourceId)}` : ''},"nodeID":"${encodeNodeId(this.context.nodeIdDomain, target.nodeType, Number(id))}"}`
   }
 }

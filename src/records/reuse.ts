@@ -96,7 +96,7 @@ export class CollectionReader {
   /** The page the plan asks for, rendered, and the count of what matches. */
   async read(account: string, plan: Plan, subset?: Subset): Promise<CollectionAnswer> {
     if (this.options.keptBytes <= 0) return this.compute(account, plan, subset)
-    const mark = await this.store.watermark(account)
+    const mark = await this.store.watermark(account, subset?.shared)
     // The same query string always makes the same plan.
     const key = `${account}\n${subset?.name ?? ''}\n${plan.source}`
     const kept = this.pages.get(key, mark.value)

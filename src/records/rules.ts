@@ -2,9 +2,11 @@
 // as read by the catalogue and the context of the write, never an HTTP request, so the REST
 // routes, the CLI and workers run the same rules.
 import type { BodyResult, Mode } from '../catalogue/body.ts'
-import type { Row } from '../catalogue/resource.ts'
+import type { Resource, Row } from '../catalogue/resource.ts'
+import type { Filter } from '../query/parse.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
+import type { Sharing } from './sharing.ts'
 import type { Scope } from './store.ts'
 
 /** Who writes: the person behind the token (audit entries name them as `created_by`). */
@@ -34,6 +36,50 @@ export interface Rules {
   prepare?(write: Write): void
   /** The field error that a unique constraint failure stands for. */
   unique?: FieldError
-  /** Path segments after the collection that select a subset: name -> condition. */
-  predefinedFilters?: Record<string, Scope>
+  /**
+   * Path segments after the collection that select a subset: name -> condition, or a condition
+   * on the rows other accounts share with the working account too (records/sharing.ts).
+   */
+  predefinedFilters?: Record<string, Scope | { where?: Scope; shared: Sharing; only?: boolean }>
+  /** Who besides the owner reads the resource's records (records/sharing.ts). */
+  sharing?: {
+    /** Who reads a record by id. */
+    byId: Sharing
+    /** Every collection reads under it (the provider reads an app instance's lists too). */
+    lists?: Sharing
+    /** The field that renders a row's owner: a shared collection shows it by default. */
+    owner: string
+    /** Whose rows carry their owner's name: other accounts' (default), or all. */
+    ownerNames?: 'others' | 'all'
+    /** Readers may write (the rules say which fields) and read the audit trail. */
+    readersWrite?: boolean
+  }
+  /**
+   * Reference fields whose target may be a record another account shares with the writer (the
+   * sharing says which), and what the rules require of it: `check` sees the target row, may fail
+   * fields, and answers further columns to store (a denormalized owner, say).
+   */
+  references?: Record<string, { sharing: Sharing; check(write: Write, target: Row): Row | void }>
+  /**
+   * A condition an update that writes these columns must still meet when it runs (checked in
+   * the UPDATE itself, so a concurrent write cannot slip past what `prepare` saw), and the field
+   * error when it no longer does.
+   */
+  guard?(columns: Row): { where: Scope; error: FieldError } | undefined
+  /**
+   * Records may be published (RecordWriter.publish): a copy with `draft_id` and `version`. The
+   * message when the record named is not a draft.
+   */
+  publish?: { notDraft: FieldError }
+  /**
+   * Records may be activated (RecordWriter.activate): an immutable version in `versions`, with
+   * `parentColumn` = the record, the next `version_nr`, the `copy` columns of the record and
+   * `active` values, while the previous active version takes the `archived` values.
+   */
+  activate?: { versions: Resource; parentColumn: string; copy: string[]; active: Row; archived: Row }
+  /**
+   * Collections of another resource under a record of this one (`/app_offerings/:id/app_instances`):
+   * the record's owner reads the child records bound to it, as the child's readers may.
+   */
+  children?: Array<{ name: string; resource: Resource; rules: Rules; bind(parent: Row): Filter[] }>
 }

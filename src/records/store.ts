@@ -2,20 +2,25 @@
 // scoped by account, names only catalogue columns and binds every value. Nothing is kept here
 // between requests: reuse is records/reuse.ts, in front of this.
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
-import { referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
+import { OWNER_NAME, referenceColumns, type Field, type Resource, type Row } from '../catalogue/resource.ts'
 import { filtersExpression, keysetExpression, orderKeys } from '../query/compile.ts'
 import { pageInfo, type Count, type PageInfo } from '../query/paging.ts'
 import type { Plan } from '../query/parse.ts'
 import { planShape } from '../query/shape.ts'
 import type { Database } from '../storage/database.ts'
 import { Placeholder, prepared, run, shape, type Shaped } from '../storage/prepared.ts'
+import { visibleRows, watermarkAccounts, type Sharing } from './sharing.ts'
 
 export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
 
 /** A predefined filter: its path segment and the condition it adds. */
 export interface Subset {
   name: string
-  where: Scope
+  where?: Scope
+  /** It reads what other accounts share with the working account too, under this sharing (records/sharing.ts). */
+  shared?: Sharing
+  /** Only what is shared, none of the account's own rows. */
+  only?: boolean
 }
 
 /** A page's rows (the columns its fields and sort need, references attached) and where it stands. */
@@ -34,7 +39,8 @@ export interface Watermark {
   settled: boolean
 }
 
-const TARGET_COLUMNS = ['id', 'name', 'source_id']
+/** What a reference renders of its target: its id, name and, when it has one, its sourceID. */
+const targetColumns = (target: Resource) => (target.field('sourceID')?.column === 'source_id' ? ['id', 'name', 'source_id'] : ['id', 'name'])
 const MAX_SHAPES = 1000
 
 /**
@@ -48,8 +54,12 @@ export class RecordStore {
   /** Every column a record answer renders, and its version. */
   private readonly columns: string[]
   private readonly byId: (account: string, id: number) => Promise<Row[]>
+  /** A record the account owns or that is shared with it (records/sharing.ts). */
+  private readonly visibleById: ((account: string, id: number) => Promise<Row[]>) | undefined
   private readonly marks: (account: string) => Promise<Row[]>
   private readonly flagColumns: string[]
+  /** The watermarks of shared collections, by sharing (records/sharing.ts). */
+  private readonly sharedMarks = new Map<string, (account: string) => Promise<Row[]>>()
   /** Compiled page and count statements by plan shape (see query/shape.ts). */
   private readonly pages = new Map<string, Shaped<Row>>()
   private readonly counts = new Map<string, Shaped<Row>>()
@@ -59,15 +69,24 @@ export class RecordStore {
   constructor(
     readonly database: Database,
     readonly resource: Resource,
+    /** Who besides the owner may read a record by id, if anyone (records/sharing.ts). */
+    readonly sharing?: Sharing,
+    /** Whose name rows carry (OWNER_NAME): only other accounts' rows, or every row. */
+    private readonly ownerNames: 'others' | 'all' = 'others',
   ) {
     this.db = database.db as unknown as RecordQueries
     this.columns = [...resource.columns, 'lock_version']
     this.flagColumns = resource.field('disabled')?.column ? [resource.field('disabled')!.column!] : []
     this.byId = prepared(database, 2, (account, id) => this.withTargets(this.db.selectFrom(`${resource.table} as r`).select(this.columns.map((c) => `r.${c}`)).where('r.account_id', '=', account).where('r.id', '=', id)))
+    this.visibleById = sharing
+      ? prepared(database, 2, (account, id) =>
+          this.withTargets(this.db.selectFrom(`${resource.table} as r`).select([...new Set([...this.columns, 'account_id'])].map((c) => `r.${c}`)).where((eb) => visibleRows(eb, account, sharing, 'r')).where('r.id', '=', id)),
+        )
+      : undefined
     this.marks = prepared(database, 1, (account) => this.watermarkQuery(account))
     for (const field of resource.references) {
       const table = field.type.target!()!.table
-      this.targetById.set(field.name, prepared(database, 2, (account, id) => this.db.selectFrom(table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', '=', id)))
+      this.targetById.set(field.name, prepared(database, 2, (account, id) => this.db.selectFrom(table).select(targetColumns(field.type.target!()!)).where('account_id', '=', account).where('id', '=', id)))
     }
   }
 
@@ -82,18 +101,25 @@ export class RecordStore {
       const table = field.type.target!()!.table
       const columns = referenceColumns(field)
       const target = (column: string) =>
-        this.db.selectFrom(`${table} as t`).select(`t.${column}`).whereRef('t.account_id', '=', 'r.account_id').whereRef('t.id', '=', `r.${field.column}`)
-      q = q.select([target('name').as(columns.name), target('source_id').as(columns.sourceId)])
+        this.db.selectFrom(`${table} as t`).select(`t.${column}`).whereRef('t.account_id', '=', `r.${field.targetOwner ?? 'account_id'}`).whereRef('t.id', '=', `r.${field.column}`)
+      const hasSource = targetColumns(field.type.target!()!).includes('source_id')
+      q = q.select([target('name').as(columns.name), ...(hasSource ? [target('source_id').as(columns.sourceId)] : []), ...(field.targetColumns ?? []).map((c) => target(c).as(`${field.name}__${c}`))])
     }
     return q
   }
 
-  /** The largest change_seq of the account's rows in this table and in its references' tables. */
-  private watermarkQuery(account: unknown) {
+  /**
+   * The largest change_seq of the account's rows in this table and in its references' tables;
+   * with a sharing, of the rows of every account it may show, and of the rows that decide what
+   * the account sees (records/sharing.ts).
+   */
+  private watermarkQuery(account: unknown, sharing?: Sharing) {
     const tables = [this.resource.table, ...new Set(this.resource.references.map((f) => f.type.target!()!.table))]
-    const marks = tables.map((table, i) =>
-      this.db.selectFrom(table).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as(`m${i}`)).where('account_id', '=', account),
-    )
+    const whose = (eb: ExpressionBuilder<any, any>) => (sharing ? watermarkAccounts(eb, account, sharing) : eb('account_id', '=', account))
+    const marks = tables.map((table) => this.db.selectFrom(table).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as('m')).where(whose))
+    for (const decider of sharing?.deciders ?? []) {
+      marks.push(this.db.selectFrom(decider.table).select((eb) => eb.fn.coalesce(eb.fn.max('change_seq'), sql.lit(0)).as('m')).where(decider.column, '=', account))
+    }
     let query = this.db.selectNoFrom(marks.map((m, i) => m.as(`m${i}`)) as any)
     if (this.database.engine === 'postgres') {
       // No transaction in flight anywhere: every change_seq handed out so far is committed (or
@@ -103,8 +129,13 @@ export class RecordStore {
     return query
   }
 
-  async watermark(account: string): Promise<Watermark> {
-    const [row] = await this.marks(account)
+  async watermark(account: string, sharing?: Sharing): Promise<Watermark> {
+    let marks = this.marks
+    if (sharing) {
+      marks = this.sharedMarks.get(sharing.name)!
+      if (!marks) this.sharedMarks.set(sharing.name, (marks = prepared(this.database, 1, (placeholder) => this.watermarkQuery(placeholder, sharing))))
+    }
+    const [row] = await marks(account)
     let value = ''
     for (const key in row) if (key !== 'settled') value += `${row[key]}.`
     return { value, settled: row.settled !== false }
@@ -112,7 +143,26 @@ export class RecordStore {
 
   /** The record with every column and its references' targets, or undefined. */
   async find(account: string, id: number): Promise<Row | undefined> {
-    return (await this.byId(account, id))[0]
+    const row = (await this.byId(account, id))[0]
+    if (row && this.ownerNames === 'all') await this.attachOwners(account, [row])
+    return row
+  }
+
+  /**
+   * The record as `find` gives it, or one another account shares with this one (with its
+   * owner's name): what reading one record by id may show. Writes use `find`: only the owner
+   * changes a record.
+   */
+  async findVisible(account: string, id: number): Promise<Row | undefined> {
+    if (!this.visibleById) return this.find(account, id)
+    const row = (await this.visibleById(account, id))[0]
+    if (row) await this.attachOwners(account, [row])
+    return row
+  }
+
+  /** A reference's target with every column, when it is the account's or shared with it under this sharing. */
+  async visibleTarget(account: string, field: Field, id: number, sharing: Sharing, db: RecordQueries = this.db): Promise<Row | undefined> {
+    return db.selectFrom(field.type.target!()!.table).selectAll().where((eb) => visibleRows(eb, account, sharing)).where('id', '=', id).executeTakeFirst()
   }
 
   /** Whether a reference field may point at this id: the target exists in the working account. */
@@ -128,27 +178,34 @@ export class RecordStore {
   async attachReferences(account: string, rows: Row[], fields: Field[], db: RecordQueries = this.db): Promise<void> {
     for (const field of fields) {
       if (!this.targetById.has(field.name)) continue
+      // A row another account shares points at targets of that account, and a reference may name
+      // the account of its target (records/sharing.ts).
+      const ownerOf = (row: Row) => (row[field.targetOwner ?? 'account_id'] === undefined ? account : String(row[field.targetOwner ?? 'account_id']))
+      const owners = [...new Set(rows.map(ownerOf))]
+      const own = owners.length === 1 && owners[0] === account && !field.targetColumns
       const ids = [...new Set(rows.map((row) => row[field.column!]).filter((id) => id != null).map(Number))]
       if (ids.length === 0) continue
       const targets =
-        ids.length === 1 && db === this.db
+        own && ids.length === 1 && db === this.db
           ? await this.targetById.get(field.name)!(account, ids[0])
-          : await db.selectFrom(field.type.target!()!.table).select(TARGET_COLUMNS).where('account_id', '=', account).where('id', 'in', ids).execute()
-      const byId = new Map(targets.map((target) => [Number(target.id), target]))
+          : await db.selectFrom(field.type.target!()!.table).select([...targetColumns(field.type.target!()!), 'account_id', ...(field.targetColumns ?? [])]).where('account_id', 'in', owners).where('id', 'in', ids).execute()
+      const byId = new Map(targets.map((target) => [`${target.account_id ?? account}:${Number(target.id)}`, target]))
       const columns = referenceColumns(field)
       for (const row of rows) {
-        const target = byId.get(Number(row[field.column!]))
+        const target = byId.get(`${ownerOf(row)}:${Number(row[field.column!])}`)
         row[columns.name] = target?.name ?? null
         row[columns.sourceId] = target?.source_id ?? null
+        for (const c of field.targetColumns ?? []) row[`${field.name}__${c}`] = target?.[c] ?? null
       }
     }
   }
 
   private matching(account: string, plan: Plan, subset?: Subset) {
+    const sharing = subset?.shared
     return this.db
       .selectFrom(this.resource.table)
-      .where('account_id', '=', account)
-      .where((eb) => eb.and([...(subset ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
+      .where((eb) => (!sharing ? eb('account_id', '=', account) : subset?.only ? sharing.readers(eb, account) : visibleRows(eb, account, sharing)))
+      .where((eb) => eb.and([...(subset?.where ? [subset.where(eb)] : []), filtersExpression(eb, plan.filters)]))
   }
 
   /** The statement of a page: `account`, the plan's values, limit and offset may be placeholders. */
@@ -156,8 +213,10 @@ export class RecordStore {
     const paging = plan.paging
     const keys = orderKeys(plan.sort, paging.kind === 'cursor' && paging.direction === 'before')
     // The sort keys (for cursors), the version, what the page's fields need, and `disabled`,
-    // which a disabled record shows in any collection (records/present.ts).
-    const columns = [...new Set(['id', 'lock_version', ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields), ...this.flagColumns])]
+    // which a disabled record shows in any collection (records/present.ts). A shared collection
+    // reads each row's owner, whose targets it renders (attachReferences).
+    const owner = subset?.shared ? ['account_id', ...this.resource.references.map((f) => f.targetOwner ?? 'account_id')] : []
+    const columns = [...new Set(['id', 'lock_version', ...owner, ...plan.sort.map((key) => key.field.column!), ...this.resource.columnsFor(plan.fields), ...this.flagColumns])]
     let query = this.matching(account as string, plan, subset).select(columns)
     if (paging.kind === 'cursor') query = query.where((eb) => keysetExpression(eb, keys, paging.boundary))
     for (const key of keys) query = query.orderBy(key.column, key.direction)
@@ -185,7 +244,17 @@ export class RecordStore {
     const rows = more ? fetched.slice(0, plan.perPage) : fetched
     if (paging.kind === 'cursor' && paging.direction === 'before') rows.reverse()
     await this.attachReferences(account, rows, plan.fields)
+    if (subset?.shared || this.ownerNames === 'all') await this.attachOwners(account, rows)
     return { rows, info: pageInfo(plan, rows, more) }
+  }
+
+  /** The name of each row's owner, on the rows of other accounts (OWNER_NAME; records/sharing.ts). */
+  async attachOwners(account: string, rows: Row[], db: RecordQueries = this.db): Promise<void> {
+    const all = this.ownerNames === 'all'
+    const owners = [...new Set(rows.map((row) => String(row.account_id ?? account)).filter((owner) => all || owner !== account))]
+    if (owners.length === 0) return
+    const names = new Map((await db.selectFrom('accounts').select(['id', 'name']).where('id', 'in', owners).execute()).map((a) => [a.id, a.name]))
+    for (const row of rows) if (all || row.account_id !== account) row[OWNER_NAME] = names.get(String(row.account_id ?? account)) ?? null
   }
 
   /**

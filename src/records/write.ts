@@ -12,6 +12,7 @@ import { Errors } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
 import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
 import { changes, writeAudit, type AuditEntry } from './audit.ts'
+import { visibleRows } from './sharing.ts'
 import type { Rules, WriteContext } from './rules.ts'
 import type { RecordQueries, RecordStore } from './store.ts'
 
@@ -45,15 +46,24 @@ export class RecordWriter {
    */
   private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
     const body = readBody(this.resource, input, mode)
-    this.rules.prepare?.({ mode, body, account, context, existing })
+    const write = { mode, body, account, context, existing }
+    this.rules.prepare?.(write)
     requireFields(this.resource, body, mode)
+    const derived: Row = {}
     for (const field of this.resource.writable) {
       const id = body.values.get(field.name)
       if (field.type.kind !== 'reference' || id == null || body.failed(field.name)) continue
-      if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
+      const shared = this.rules.references?.[field.name]
+      if (shared) {
+        // A target another account may share with the writer; the rules judge it.
+        const target = await this.store.visibleTarget(account.id, field, id as number, shared.sharing)
+        if (!target) body.fail(field.name, Messages.mustExist)
+        else Object.assign(derived, shared.check(write, target) ?? {})
+      } else if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
     }
     if (!body.ok) throw Errors.validationFailed(body.errorList())
     const columns: Row = {}
+    for (const [column, value] of Object.entries(derived)) if (!existing || existing[column] !== value) columns[column] = value
     for (const [name, value] of body.values) {
       const field = this.resource.field(name)!
       if (!field.column) continue
@@ -92,7 +102,9 @@ export class RecordWriter {
         .returning(this.returned)
         .executeTakeFirstOrThrow()
       await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined)])
+      // Issue 13: a create's outbox events (app_instance.create, webhook.verify) go here.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
       return row
     })
   }
@@ -107,16 +119,26 @@ export class RecordWriter {
     if (Object.keys(columns).length === 0) return existing
     const now = nowSeconds()
     return this.transaction(async (trx) => {
+      // The owner, or an account the resource's sharing lets write (the caller read it so).
+      const owner = existing.account_id === undefined ? account.id : String(existing.account_id)
       let query = trx
         .updateTable(this.resource.table)
         .set({ ...columns, updated_at: now, lock_version: sql`lock_version + 1` })
-        .where('account_id', '=', account.id)
+        .where((eb) => (owner === account.id || !this.store.sharing ? eb('account_id', '=', account.id) : visibleRows(eb, account.id, this.store.sharing)))
         .where('id', '=', Number(existing.id))
       if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
+      const guard = this.rules.guard?.(columns)
+      if (guard) query = query.where(guard.where)
       const row = await query.returning(this.returned).executeTakeFirst()
-      if (!row) throw expectedVersion === undefined ? Errors.notFound() : Errors.conflict()
+      if (!row) {
+        if (expectedVersion !== undefined) throw Errors.conflict()
+        // The record is there (the caller read it, and nothing deletes records): the guard refused.
+        throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
+      }
       await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
+      // Issue 13: an update's outbox events (app_instance.update) go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
       return row
     })
   }
@@ -156,7 +178,112 @@ export class RecordWriter {
     return done
   }
 
+  /**
+   * Publishes a draft (lifecycle.md): one transaction that takes the next version number from
+   * the draft row (`version = version + 1 ... RETURNING`, which holds the row's lock to the
+   * commit on PostgreSQL, so parallel publishes of one draft get 1, 2, 3, ...), inserts a copy of
+   * the draft with `draft_id` and that number, and writes a `publish` entry on the draft
+   * (`{version: [previous, new]}`) and a `create` entry on the version. The draft stays as it was
+   * (neither its lock_version nor its updated_at moves). A record that is not a draft, or a draft
+   * that fails validation as it stands, is a 422 and nothing is written.
+   *
+   * The place for the outbox events of issue 13: inside this transaction, after the entries.
+   */
+  async publish(account: Account, draft: Row, context: WriteContext): Promise<Row> {
+    const rules = this.rules.publish
+    if (!rules) throw new Error(`${this.resource.name} cannot be published`)
+    if (draft.draft_id != null) throw Errors.validationFailed([rules.notDraft])
+    await this.columns(account, this.asBody(draft), 'create', context)
+    const stored = this.resource.tableColumns.map((column) => column.name)
+    const now = nowSeconds()
+    return this.transaction(async (trx) => {
+      const current = await trx
+        .updateTable(this.resource.table)
+        .set({ version: sql`version + 1` })
+        .where('account_id', '=', account.id)
+        .where('id', '=', Number(draft.id))
+        .where('draft_id', 'is', null)
+        .returning(stored)
+        .executeTakeFirst()
+      if (!current) throw Errors.notFound()
+      const copy: Row = {}
+      for (const name of stored) if (!['id', 'lock_version', 'change_seq'].includes(name)) copy[name] = current[name]
+      const version = Number(current.version)
+      const row = await trx
+        .insertInto(this.resource.table)
+        .values({ ...copy, draft_id: Number(current.id), version, created_at: now, updated_at: now })
+        .returning(this.returned)
+        .executeTakeFirstOrThrow()
+      await writeAudit(trx, [
+        { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
+        this.entry(account, row, 'create', context, now, undefined),
+      ])
+      // Issue 13: the outbox events of a publish go here, in this transaction.
+      await this.store.attachReferences(account.id, [row], this.resource.references, trx)
+      await this.store.attachOwners(account.id, [row], trx)
+      return row
+    })
+  }
+
+  /**
+   * Activates a record (a UI extension, lifecycle.md): one transaction that takes the next
+   * version number from the record's row (`versions = versions + 1 ... RETURNING`, which holds
+   * its lock to the commit on PostgreSQL), archives the active version, and inserts an immutable
+   * version with the record's current `copy` columns. Entries: `publish` on the record
+   * (`{version_nr: [previous, new]}`), `update` on the archived version and `create` on the new
+   * one. Answers the new version.
+   */
+  async activate(account: Account, record: Row, context: WriteContext): Promise<Row> {
+    const spec = this.rules.activate
+    if (!spec) throw new Error(`${this.resource.name} cannot be activated`)
+    const versions = spec.versions
+    const returned = [...versions.columns, 'lock_version']
+    const now = nowSeconds()
+    const entry = (row: Row, action: AuditEntry['action'], changed: Record<string, [unknown, unknown]>): AuditEntry => ({ resource: versions, account: account.id, recordId: Number(row.id), action, actor: context.actor, at: now, changes: changed })
+    return this.transaction(async (trx) => {
+      const current = await trx
+        .updateTable(this.resource.table)
+        .set({ versions: sql`versions + 1` })
+        .where('account_id', '=', account.id)
+        .where('id', '=', Number(record.id))
+        .returning(['id', 'versions', ...spec.copy])
+        .executeTakeFirst()
+      if (!current) throw Errors.notFound()
+      const number = Number(current.versions)
+      const [activeKey, activeValue] = Object.entries(spec.active)[0]
+      const archived = await trx
+        .updateTable(versions.table)
+        .set({ ...spec.archived, archived_at: now, lock_version: sql`lock_version + 1` })
+        .where('account_id', '=', account.id)
+        .where(spec.parentColumn, '=', Number(record.id))
+        .where(activeKey, '=', activeValue as string)
+        .returning(['id'])
+        .execute()
+      const copied = Object.fromEntries(spec.copy.map((column) => [column, current[column]]))
+      const row = await trx
+        .insertInto(versions.table)
+        .values({ ...copied, ...spec.active, account_id: account.id, [spec.parentColumn]: Number(record.id), version_nr: number, activated_at: now })
+        .returning(returned)
+        .executeTakeFirstOrThrow()
+      await writeAudit(trx, [
+        { resource: this.resource, account: account.id, recordId: Number(record.id), action: 'publish', actor: context.actor, at: now, changes: { version_nr: [number > 1 ? number - 1 : null, number] } },
+        ...archived.map((old) => entry(old, 'update', { [activeKey]: [activeValue, Object.values(spec.archived)[0]] })),
+        entry(row, 'create', { version_nr: [null, number], [activeKey]: [null, activeValue] }),
+      ])
+      return row
+    })
+  }
+
+  /** A stored record as the body that would create it: what publishing validates. */
+  private asBody(row: Row): Record<string, unknown> {
+    const body: Record<string, unknown> = {}
+    for (const field of this.resource.writable) if (field.column && field.type.column) body[field.input] = field.type.render(row[field.column])
+    return body
+  }
+
   private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {
-    return { resource: this.resource, account: account.id, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
+    // The entry lives with the record, in its owner's account, whoever wrote it.
+    const owner = row.account_id === undefined ? account.id : String(row.account_id)
+    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
   }
 }

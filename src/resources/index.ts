@@ -6,8 +6,18 @@ import { appOfferings } from './app-offerings/fields.ts'
 import { appOfferingRules } from './app-offerings/rules.ts'
 import { serviceInstances } from './service-instances/fields.ts'
 import { serviceInstanceRules } from './service-instances/rules.ts'
+import { trusts } from './trusts/fields.ts'
+import { uiExtensions, uiExtensionVersions } from './ui-extensions/fields.ts'
+import { uiExtensionRules } from './ui-extensions/rules.ts'
+import { appInstances } from './app-instances/fields.ts'
+import { appInstanceRules } from './app-instances/rules.ts'
+
+/** Record tables no REST route serves: trusts, written by the CLI. */
+export const INTERNAL_RESOURCES: ReadonlyArray<Resource> = [trusts, uiExtensionVersions]
 
 export const RESOURCES: ReadonlyArray<{ resource: Resource; rules: Rules }> = [
   { resource: appOfferings, rules: appOfferingRules },
   { resource: serviceInstances, rules: serviceInstanceRules },
+  { resource: appInstances, rules: appInstanceRules },
+  { resource: uiExtensions, rules: uiExtensionRules },
 ]

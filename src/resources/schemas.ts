@@ -118,6 +118,13 @@ export function routeSchemas(resource: Resource) {
       body: writeBody(resource, 'create'),
       response: { 201: record, ...errorResponses(400, 413, 415, 422) },
     },
+    publish: {
+      tags,
+      summary: `Publish a draft of ${resource.name}: a new published version, 1, 2, ... per reference`,
+      headers: Headers,
+      params: IdParams,
+      response: { 201: record, ...errorResponses(404, 422) },
+    },
     update: (method: 'PATCH' | 'PUT') => ({
       tags,
       summary: method === 'PUT' ? `Update one of ${resource.name} (as PATCH)` : `Update one of ${resource.name}`,

@@ -11,12 +11,14 @@ import * as initial from './migrations/001-initial.ts'
 import * as accountChanges from './migrations/002-account-changes.ts'
 import * as people from './migrations/003-people.ts'
 import * as recordsCore from './migrations/004-records-core.ts'
+import * as lifecycle from './migrations/005-lifecycle.ts'
 
 const STEPS: Record<string, { up: typeof initial.up }> = {
   '001-initial': initial,
   '002-account-changes': accountChanges,
   '003-people': people,
   '004-records-core': recordsCore,
+  '005-lifecycle': lifecycle,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!

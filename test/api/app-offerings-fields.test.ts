@@ -457,7 +457,7 @@ for (const engine of engines) {
       assert.equal(res.statusCode, 201, res.body)
       const { id, nodeID, created_at, updated_at, attachments, ui_extension_version, service_instance, ...rest } = res.json()
       const { service_instance_id: _si, ui_extension_version_id: _ui, ...written } = body
-      assert.deepEqual(rest, { ...written, policy_jwt_claim_expires_in: 120, disabled: true, requires_enabled_oauth_person: false, openid_connect_discovery: false })
+      assert.deepEqual(rest, { ...written, policy_jwt_claim_expires_in: 120, disabled: true, requires_enabled_oauth_person: false, openid_connect_discovery: false, published: false, version: null })
       assert.deepEqual([attachments, ui_extension_version, service_instance], [[], null, serviceInstanceReference(otherSi, 'Other')])
       assert.equal(updated_at, created_at)
       assert.ok(typeof id === 'number' && typeof nodeID === 'string')

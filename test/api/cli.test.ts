@@ -119,6 +119,24 @@ for (const engine of engines) {
       assert.match(noName.stderr, /--name/)
     })
 
+    it('accounts trust and untrust set up trust between accounts, once each, in one line', async () => {
+      const provider = uniqueId('cli')
+      assert.equal((await cli(store, ['accounts', 'create', provider, '--name', 'CLI Provider'])).code, 0)
+      const trusted = await cli(store, ['accounts', 'trust', account, provider])
+      assert.equal(trusted.code, 0, trusted.stderr)
+      assert.equal(trusted.stdout, `${account} trusts ${provider}\n`)
+      assert.equal((await cli(store, ['accounts', 'trust', account, provider])).stdout, `${account} trusts ${provider} (unchanged)\n`)
+      const { trustedBy } = await import('../../src/cli/trust.ts')
+      assert.deepEqual(await trustedBy(database, account), [provider])
+      const untrusted = await cli(store, ['accounts', 'untrust', account, provider])
+      assert.equal(untrusted.stdout, `${account} does not trust ${provider}\n`)
+      assert.deepEqual(await trustedBy(database, account), [])
+      const unknown = await cli(store, ['accounts', 'trust', account, 'nobody-here'])
+      assert.equal(unknown.code, 1)
+      assert.equal(unknown.stderr, 'app-offerings: account "nobody-here" does not exist\n')
+      assert.equal((await cli(store, ['accounts', 'trust', account])).code, 2)
+    })
+
     it('tokens create prints the id, then the token alone on the last line, and the token works', async () => {
       const write = await cli(store, ['tokens', 'create', '--account', account, '--name', 'ci'])
       assert.equal(write.code, 0, write.stderr)

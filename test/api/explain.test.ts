@@ -11,7 +11,7 @@ import pg from 'pg'
 import { seed } from '../../src/cli/seed.ts'
 import { appOfferings } from '../../src/resources/app-offerings/fields.ts'
 import { appOfferingRules } from '../../src/resources/app-offerings/rules.ts'
-import { RecordStore, type Subset } from '../../src/records/store.ts'
+import { RecordStore, type Scope, type Subset } from '../../src/records/store.ts'
 import { encodeCursor } from '../../src/query/cursor.ts'
 import { parseQuery } from '../../src/query/parse.ts'
 import { createAccount } from '../../src/storage/accounts.ts'
@@ -53,7 +53,7 @@ if (engines.includes('postgres')) {
     async function plans(query: string, subset?: Subset): Promise<string[]> {
       const plan = parseQuery(appOfferings, query, { cursorSecret: SECRET })
       // A new store each time, so that no page or count comes from its cache.
-      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings)
+      const store = new RecordStore({ db: explainer, engine: 'postgres', close: async () => {} } as unknown as Database, appOfferings, appOfferingRules.sharing!.byId)
       captured = []
       await Promise.all([store.page(account, plan, subset), store.count(account, plan, 100_000, subset)])
       const statements = captured.filter((q) => /from "app_offerings"/.test(q.sql))
@@ -74,7 +74,7 @@ if (engines.includes('postgres')) {
       assert.match(planText, /Index Cond: \(+account_id = /, `${label}: the account leads the index condition\n${planText}`)
     }
 
-    const latestInternal: Subset = { name: 'latest_internal', where: appOfferingRules.predefinedFilters!.latest_internal }
+    const latestInternal: Subset = { name: 'latest_internal', where: appOfferingRules.predefinedFilters!.latest_internal as Scope }
 
     it('lists the default page on the account and name index', async () => {
       const [page, count] = await plans('')
@@ -127,6 +127,15 @@ if (engines.includes('postgres')) {
       const [page, count] = await plans('disabled=false', latestInternal)
       assertIndexed(page, 'latest_internal')
       assertIndexed(count, 'latest_internal (count)')
+    })
+
+    it('serves latest_published and all_latest_published (the rows of trusted providers too) on indexes', async () => {
+      const filters = appOfferingRules.predefinedFilters!
+      const shared = filters.all_latest_published as Omit<Subset, 'name'>
+      for (const subset of [{ name: 'latest_published', where: filters.latest_published as Scope }, { name: 'all_latest_published', ...shared }]) {
+        const [page, count] = await plans('', subset)
+        for (const text of [page, count]) assert.doesNotMatch(text, /Seq Scan on app_offerings/, `${subset.name}\n${text}`)
+      }
     })
   })
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import { sql, type Kysely } from 'kysely'
 import type { Resource } from '../../src/catalogue/resource.ts'
 import { auditEntries } from '../../src/resources/audit-entries/fields.ts'
-import { RESOURCES } from '../../src/resources/index.ts'
+import { INTERNAL_RESOURCES, RESOURCES } from '../../src/resources/index.ts'
 import { engines } from '../support/stores.ts'
 import { useHarness } from '../support/harness.ts'
 
@@ -52,7 +52,7 @@ for (const engine of engines) {
       return rows.map((r) => /\((.*)\)/.exec(r.indexdef)![1].split(',').map((c) => c.trim().replace(/"/g, '')))
     }
 
-    const resources: Resource[] = [...RESOURCES.map((r) => r.resource), auditEntries]
+    const resources: Resource[] = [...RESOURCES.map((r) => r.resource), ...INTERNAL_RESOURCES, auditEntries]
     for (const resource of resources) {
       it(`${resource.table}: the catalogue's columns, types and nullability, nothing else`, async () => {
         const actual = await columns(resource.table)

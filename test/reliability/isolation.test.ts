@@ -9,6 +9,7 @@ import { request, useHarness, type TestAccount } from '../support/harness.ts'
 import { engines } from '../support/stores.ts'
 import { createToken, revokeToken } from '../../src/storage/tokens.ts'
 import { offeringBody } from '../support/workload.ts'
+import { setTrust } from '../../src/cli/trust.ts'
 
 // Answered without a token (conventions.md, top).
 const PUBLIC = new Set(['GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs', 'GET /docs/assets/:file'])
@@ -59,8 +60,23 @@ for (const engine of engines) {
       assert.equal(offering.statusCode, 201, offering.body)
       victims.set('service_instances', { id: si.json().id, type: 'ServiceInstance' })
       victims.set('app_offerings', { id: offering.json().id, type: 'AppOffering' })
+      // The victim installs a provider's published offering (neither the provider nor the victim
+      // is the intruder): an instance of its own.
+      const provider = await h().account('Provider')
+      const psi = await provider.call('POST', '/v1/service_instances', { name: 'Provider mail' })
+      const draft = await provider.call('POST', '/v1/app_offerings', { ...offeringBody(psi.json().id, 'Provider app'), disabled: false })
+      const published = await provider.call('POST', `/v1/app_offerings/${draft.json().id}/publish`)
+      assert.equal(published.statusCode, 201, published.body)
+      await setTrust(h().database, victim.id, provider.id, true)
+      const instance = await victim.call('POST', '/v1/app_instances', { app_offering_id: published.json().id })
+      assert.equal(instance.statusCode, 201, instance.body)
+      victims.set('app_instances', { id: instance.json().id, type: 'AppInstance' })
+      const extension = await victim.call('POST', '/v1/ui_extensions', { name: `Victim extension ${victim.id}`, html: '<p>victim</p>' })
+      assert.equal(extension.statusCode, 201, extension.body)
+      assert.equal((await victim.call('POST', `/v1/ui_extensions/${extension.json().id}/activate`)).statusCode, 201)
+      victims.set('ui_extensions', { id: extension.json().id, type: 'UiExtension' })
       victims.set('people', { id: (await victim.call('GET', '/v1/me')).json().id, type: 'Person' })
-      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience]
+      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })
       await intruder.call('POST', '/v1/app_offerings', offeringBody(own.json().id, 'Intruder app'))

@@ -26,7 +26,8 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
   return async (app: FastifyInstance) => {
     const { config, database, secretKey } = app.services
     const context = { nodeIdDomain: config.nodeIdDomain }
-    const store = new RecordStore(database, resource)
+    const sharing = rules.sharing
+    const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames)
     const presenter = new Presenter(resource, context)
     const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes })
     const writer = new RecordWriter(store, rules)
@@ -39,16 +40,28 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const recordPath = `/${resource.name}/:id`
     const schemas = routeSchemas(resource)
 
-    /** The record named by `:id` (its id or nodeID) in the working account. */
-    async function load(request: FastifyRequest<{ Params: { id: string } }>): Promise<Row> {
+    /**
+     * The record named by `:id` (its id or nodeID) in the working account; `visible`: or one
+     * another account shares with it (records/sharing.ts), which it may read, and write only
+     * where the resource lets readers write.
+     */
+    async function load(request: FastifyRequest<{ Params: { id: string } }>, visible = false): Promise<Row> {
       const id = parseRecordId(config.nodeIdDomain, resource.nodeType, request.params.id)
-      const row = id === undefined ? undefined : await store.find(request.auth.account.id, id)
+      const account = request.auth.account.id
+      const row = id === undefined ? undefined : await (visible ? store.findVisible(account, id) : store.find(account, id))
       if (!row) throw Errors.notFound()
       return row
     }
 
-    function list(request: FastifyRequest, reply: FastifyReply, subset?: Subset) {
-      const plan = parseQuery(resource, rawQuery(request), parsing)
+    // A collection of rows other accounts share shows whose they are (records/sharing.ts).
+    const owner = sharing && resource.field(sharing.owner)
+    const sharedParsing = owner ? { ...parsing, collectionFields: [...new Set([...resource.collectionFields, owner])].sort((a, b) => a.index - b.index) } : parsing
+
+    // Every list of a resource whose readers see it all (an app instance's provider) is shared.
+    const everyList: Subset | undefined = sharing?.lists && { name: '', shared: sharing.lists }
+
+    function list(request: FastifyRequest, reply: FastifyReply, subset = everyList) {
+      const plan = parseQuery(resource, rawQuery(request), subset?.shared ? sharedParsing : parsing)
       return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
     }
 
@@ -63,16 +76,17 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     app.get(collectionPath, { schema: schemas.list }, (request, reply) => list(request, reply))
 
-    for (const [name, where] of Object.entries(rules.predefinedFilters ?? {})) {
-      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, { name, where }))
+    for (const [name, filter] of Object.entries(rules.predefinedFilters ?? {})) {
+      const subset: Subset = typeof filter === 'function' ? { name, where: filter, shared: sharing?.lists } : { name, ...filter }
+      app.get(`${collectionPath}/${name}`, { schema: schemas.subset(name) }, (request, reply) => list(request, reply, subset))
     }
 
     app.get<{ Params: { id: string } }>(recordPath, { schema: schemas.show }, async (request, reply) => {
-      return send(request, reply, presenter.record(await load(request)))
+      return send(request, reply, presenter.record(await load(request, true)))
     })
 
     app.get<{ Params: { id: string } }>(`${recordPath}/audit`, { schema: schemas.audit }, async (request, reply) => {
-      const record = await load(request)
+      const record = await load(request, !!sharing?.readersWrite)
       const plan = parseQuery(auditEntries, rawQuery(request), parsing)
       // The record's trail, as bound values in front of the client's own filters.
       const ofRecord: Filter[] = [
@@ -80,7 +94,9 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
         { field: auditEntries.internalField('record_id'), condition: { op: 'eq', value: Number(record.id) } },
       ]
       const scoped = { ...plan, filters: [...ofRecord, ...plan.filters] }
-      return sendPage(request, reply, scoped, await trail.read(request.auth.account.id, scoped))
+      // The trail lives in the record owner's account (records/write.ts).
+      const trailAccount = record.account_id === undefined ? request.auth.account.id : String(record.account_id)
+      return sendPage(request, reply, scoped, await trail.read(trailAccount, scoped))
     })
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
@@ -91,7 +107,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     })
 
     const update = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-      const existing = await load(request)
+      const existing = await load(request, !!sharing?.readersWrite)
       requireWrite(request)
       const expected = expectedVersion(request, presenter.record(existing), existing)
       const row = await writer.update(request.auth.account, existing, jsonObject(request), writeContext(request), expected)
@@ -99,6 +115,58 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     }
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
     app.put(recordPath, { schema: schemas.update('PUT') }, update)
+
+    if (rules.publish) {
+      // A published copy of the draft, made by one unit of work (RecordWriter.publish).
+      app.post<{ Params: { id: string } }>(`${recordPath}/publish`, { schema: schemas.publish }, async (request, reply) => {
+        const draft = await load(request)
+        requireWrite(request)
+        const row = await writer.publish(request.auth.account, draft, writeContext(request))
+        reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(row.id)}`)
+        return send(request, reply, presenter.record(row))
+      })
+      refuseOtherMethods(app, `${recordPath}/publish`, ['POST'])
+    }
+
+    if (rules.activate) {
+      // An immutable version of the record, made by one unit of work (RecordWriter.activate).
+      const versionPresenter = new Presenter(rules.activate.versions, context)
+      app.post<{ Params: { id: string } }>(`${recordPath}/activate`, { schema: { ...schemas.publish, summary: `Activate one of ${resource.name}: a new immutable version`, response: { ...schemas.publish.response, 201: rules.activate.versions.recordSchema } } }, async (request, reply) => {
+        const record = await load(request)
+        requireWrite(request)
+        const row = await writer.activate(request.auth.account, record, writeContext(request))
+        reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(record.id)}/${rules.activate!.versions.name}/${Number(row.id)}`)
+        return send(request, reply, versionPresenter.record(row))
+      })
+      refuseOtherMethods(app, `${recordPath}/activate`, ['POST'])
+    }
+
+    for (const child of rules.children ?? []) {
+      // Bound to the parent record, so its answers are not kept (the key would not tell them apart).
+      const childSharing = child.rules.sharing
+      const childStore = new RecordStore(database, child.resource, childSharing?.byId, childSharing?.ownerNames)
+      const childReader = new CollectionReader(childStore, new Presenter(child.resource, context), { countCap: config.paginationCountCap, keptBytes: 0 })
+      const childSubset: Subset | undefined = childSharing?.lists && { name: '', shared: childSharing.lists }
+      const path = `${recordPath}/${child.name}`
+      app.get<{ Params: { id: string } }>(path, { schema: routeSchemas(child.resource).list }, async (request, reply) => {
+        const parent = await load(request)
+        const plan = parseQuery(child.resource, rawQuery(request), parsing)
+        const scoped = { ...plan, filters: [...child.bind(parent), ...plan.filters] }
+        return sendPage(request, reply, scoped, await childReader.read(request.auth.account.id, scoped, childSubset))
+      })
+      refuseOtherMethods(app, path, ['GET'])
+      // One child record, if it belongs to the parent (every bound equality holds).
+      const childPresenter = new Presenter(child.resource, context)
+      app.get<{ Params: { id: string; childId: string } }>(`${path}/:childId`, { schema: { ...routeSchemas(child.resource).show, params: undefined } }, async (request, reply) => {
+        const parent = await load(request)
+        const childId = parseRecordId(config.nodeIdDomain, child.resource.nodeType, request.params.childId)
+        const row = childId === undefined ? undefined : await childStore.findVisible(request.auth.account.id, childId)
+        const belongs = row && child.bind(parent).every((f) => f.condition.op !== 'eq' || String(row[f.field.column!]) === String(f.condition.value))
+        if (!belongs) throw Errors.notFound()
+        return send(request, reply, childPresenter.record(row))
+      })
+      refuseOtherMethods(app, `${path}/:childId`, ['GET'])
+    }
 
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
     refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])

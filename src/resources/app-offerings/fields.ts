@@ -1,9 +1,10 @@
 // The app offering's field catalogue (app-offerings.md, "Fields"), in the order of that table.
 import { Type } from 'typebox'
-import { defineResource } from '../../catalogue/resource.ts'
+import { defineResource, OWNER_NAME } from '../../catalogue/resource.ts'
 import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
 import { serviceInstances } from '../service-instances/fields.ts'
+import { uiExtensionVersions } from '../ui-extensions/fields.ts'
 import { isPictureUri, MAX_PICTURE_TEXT } from './picture.ts'
 
 export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
@@ -41,13 +42,38 @@ export const appOfferings = defineResource({
     requires_enabled_oauth_person: { type: boolean(), default: false },
     // In the real API since April 2026: installs' webhooks publish their keys by OpenID Connect Discovery.
     openid_connect_discovery: { type: boolean(), default: false },
-    // No UI extension version exists yet, so any id "must exist".
-    ui_extension_version: { type: reference(() => null) },
+    // A version of a UI extension of the account.
+    ui_extension_version: { type: reference(() => uiExtensionVersions) },
+    // Read-only (lifecycle.md): a published version points at its draft; its number per reference.
+    published: {
+      type: computed(() => Type.Boolean(), 8),
+      readOnly: true,
+      compute: (row) => row.draft_id != null,
+      uses: ['draft_id'],
+      description: 'true on a published version, false on the draft',
+    },
+    version: {
+      type: computed(() => Type.Integer(), 16),
+      readOnly: true,
+      compute: (row) => (row.draft_id == null ? null : Number(row.version)),
+      uses: ['draft_id', 'version'],
+      description: '1, 2, ... per reference among published versions; null on the draft',
+    },
+    // On a record another account shares (all_latest_published): its owner; left out of the account's own.
+    account: {
+      type: computed(() => Type.Object({ id: Type.String(), name: Type.String() }), 300),
+      readOnly: true,
+      compute: (row) => (row[OWNER_NAME] == null ? undefined : { id: row.account_id, name: row[OWNER_NAME] }),
+      uses: ['account_id'],
+      description: 'the provider account, on an offering of another account',
+    },
     ...sourceFields({ sourceID: true }),
     ...timestampFields(true),
   },
   internal: {
     // NULL on a draft; a published version points at its draft and shares its reference.
     draft_id: { type: integer() },
+    // A published version's number; on a draft, the number of its latest published version (0: none).
+    version: { type: integer(), notNull: true },
   },
 })

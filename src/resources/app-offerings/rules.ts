@@ -1,6 +1,10 @@
 // The app offering's own rules, beside its catalogue.
 import { Messages } from '../../catalogue/types.ts'
 import type { Rules, Write } from '../../records/rules.ts'
+import { anyOf, byInstall, byTrust } from '../../records/sharing.ts'
+import { appInstances } from '../app-instances/fields.ts'
+import { appInstanceRules } from '../app-instances/rules.ts'
+import type { Scope } from '../../records/store.ts'
 import { defaultSource } from '../source.ts'
 
 /** When a create leaves `reference` out: `<account>_<name in lower case, spaces as _>`. */
@@ -13,14 +17,58 @@ export function defaultReference(write: Write): void {
   else body.derived.add('reference')
 }
 
+export const REFERENCE_LOCKED = "can't be changed after the app offering has been published"
+
+/**
+ * After the first publish the reference is locked (app-offerings.md): on a published version
+ * (`version` >= 1) and on a draft with a published version (its `version` counts them).
+ */
+export function lockReference(write: Write): void {
+  const { body, existing } = write
+  if (write.mode !== 'update' || !existing || body.failed('reference') || !body.values.has('reference')) return
+  if (Number(existing.version) > 0 && body.values.get('reference') !== existing.reference) body.fail('reference', REFERENCE_LOCKED)
+}
+
+/** The newest published version of each offering: the one whose number is its draft's count of versions. */
+const newestVersions: Scope = (eb) =>
+  eb.and([
+    eb('draft_id', 'is not', null),
+    eb('version', '=', eb.selectFrom('app_offerings as d').select('d.version').whereRef('d.id', '=', 'app_offerings.draft_id')),
+  ])
+
+const PUBLISHED_BY_TRUST = byTrust((eb, alias) => eb(alias ? `${alias}.draft_id` : 'draft_id', 'is not', null))
+
 export const appOfferingRules: Rules = {
   prepare(write) {
     defaultReference(write)
+    lockReference(write)
     defaultSource(write)
   },
   unique: ['reference', Messages.taken],
+  // A reference changes only while nothing is published: checked again by the UPDATE itself, so
+  // a publish committed after the rules ran cannot leave the draft and its versions apart.
+  guard: (columns) => ('reference' in columns ? { where: (eb) => eb('version', '=', 0), error: ['reference', REFERENCE_LOCKED] } : undefined),
   predefinedFilters: {
-    // Until publishing exists every offering is a draft.
     latest_internal: (eb) => eb('draft_id', 'is', null),
+    // The newest published version of each of the account's offerings: the one whose number is
+    // its draft's count of published versions.
+    latest_published: newestVersions,
+    // The same, of the account and of the providers it trusts (records/sharing.ts).
+    all_latest_published: { where: newestVersions, shared: PUBLISHED_BY_TRUST },
+    // The versions the account's app instances use, whoever's.
+    consumed: { shared: byInstall, only: true },
   },
+  // A provider's published versions are read by the customers that trust it, and an installed
+  // version by the customer that installed it.
+  sharing: { byId: anyOf(PUBLISHED_BY_TRUST, byInstall), owner: 'account' },
+  publish: { notDraft: ['base', 'only a draft can be published'] },
+  // The provider reads the instances of an offering: of every version of its reference.
+  children: [
+    {
+      name: 'app_instances',
+      resource: appInstances,
+      rules: appInstanceRules,
+      bind: (offering) => [{ field: appInstances.internalField('reference'), condition: { op: 'eq', value: String(offering.reference) } }],
+    },
+  ],
 }
