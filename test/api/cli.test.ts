@@ -197,11 +197,11 @@ for (const engine of engines) {
       assert.equal((await cli(store, ['tokens', 'revoke', 'abc'])).code, 2)
     })
 
-    it('accounts list shows ids, names and creation; tokens create --person gives the token to that person', async () => {
+    it('accounts list shows ids, names, creation and trust; tokens create --person gives the token to that person', async () => {
       const listed = await cli(store, ['accounts', 'list'])
       assert.equal(listed.code, 0, listed.stderr)
-      assert.equal(listed.stdout.split('\n')[0], 'id\tname\tcreated')
-      assert.match(listed.stdout, new RegExp(`^${account}\tCLI Test\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`, 'm'))
+      assert.equal(listed.stdout.split('\n')[0], 'id\tname\tcreated\ttrusts')
+      assert.match(listed.stdout, new RegExp(`^${account}\tCLI Test\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\t$`, 'm'))
 
       const made = await cli(store, ['tokens', 'create', '--account', account, '--person', 'Ann Smith', '--email', 'ann@example.com'])
       assert.equal(made.code, 0, made.stderr)

@@ -69,7 +69,7 @@ for (const engine of engines) {
       assert.equal(res.statusCode, 201, res.body)
       const made = res.json()
       assert.match(String(res.headers.location), new RegExp(`/v1/app_instances/${made.id}$`))
-      assert.deepEqual(made.app_offering, { id: c.v1.id, name: 'C offering', reference: c.draft.reference })
+      assert.deepEqual(made.app_offering, { id: c.v1.id, name: 'C offering', reference: c.draft.reference, nodeID: c.v1.nodeID })
       assert.deepEqual(made.customer_account, { id: c2.id, name: 'Customer Two' })
       assert.equal(made.enabled_by_customer, true)
       assert.equal(made.disabled, false)
@@ -133,16 +133,19 @@ for (const engine of engines) {
       assert.ok(ids(await c1.call('GET', '/v1/app_instances/enabled')).includes(made.id))
       assert.ok(!ids(await p1.call('GET', '/v1/app_instances/disabled')).includes(made.id))
 
-      // The trail, in either side's read: who did what.
+      // The trail, in either side's read: who did what (each token's person).
+      const customerPerson = (await c1.call('GET', '/v1/me')).json().id
+      const providerPerson = (await p1.call('GET', '/v1/me')).json().id
+      assert.notEqual(customerPerson, providerPerson)
       for (const reader of [c1, p1]) {
         const trail = await reader.call('GET', `${path}/audit`)
         assert.equal(trail.statusCode, 200, trail.body)
         const entries = trail.json()
         assert.deepEqual(entries.map((e: any) => e.action), ['update', 'update', 'update', 'update', 'create'])
         assert.deepEqual(entries.at(-1).changes.app_offering, [null, a.v1.id])
-        assert.equal(entries.at(-1).created_by.name, 'Customer One')
+        assert.equal(entries.at(-1).created_by.id, customerPerson)
         assert.deepEqual(entries[1].changes, { disabled: [true, false], suspended: [true, false] })
-        assert.equal(entries[1].created_by.name, 'Provider One')
+        assert.equal(entries[1].created_by.id, providerPerson)
       }
       assert.equal((await c2.call('GET', `${path}/audit`)).statusCode, 404)
       assert.equal((await c1.call('DELETE', path)).statusCode, 405)
@@ -157,7 +160,7 @@ for (const engine of engines) {
       assert.deepEqual(ids(await p1.call('GET', `/v1/app_offerings/${bDraft.id}/app_instances`)), [])
       assert.equal(pagination(listed).totalEntries, mine.length)
       const fields = await p1.call('GET', `/v1/app_offerings/${a.draft.id}/app_instances?fields=customer_account&per_page=1`)
-      assert.deepEqual(Object.keys(fields.json()[0]).sort(), ['customer_account', 'id'])
+      assert.deepEqual(Object.keys(fields.json()[0]).sort(), ['customer_account', 'id', 'nodeID'])
       assert.match(String(fields.headers.link), /search_after/)
       assert.equal((await c1.call('GET', `/v1/app_offerings/${a.v1.id}/app_instances`)).statusCode, 404)
       assert.equal((await p2.call('GET', `/v1/app_offerings/${a.draft.id}/app_instances`)).statusCode, 404)

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.ts'
 import { setTrust, trustedBy } from '../../src/cli/trust.ts'
 import { engines } from '../support/stores.ts'
 import { request, useHarness, type TestAccount } from '../support/harness.ts'
-import { createOffering, serviceInstance } from '../support/offerings.ts'
+import { createOffering, serviceInstance, serviceInstanceReference } from '../support/offerings.ts'
 import { pagination, walk } from '../support/collections.ts'
 
 interface World {
@@ -81,7 +81,7 @@ for (const engine of engines) {
       const [a, own] = res.json()
       assert.equal(a.id, w.a.v2.id)
       assert.deepEqual(a.account, { id: w.p1.id, name: 'Provider One' })
-      assert.deepEqual(a.service_instance, { id: w.a.v2.service_instance.id, name: 'P1 service' }, "the provider's service instance")
+      assert.deepEqual(a.service_instance, serviceInstanceReference(w.a.v2.service_instance.id, 'P1 service'), "the provider's service instance")
       assert.ok(!('account' in own), 'left out of the account\'s own records')
       assert.equal(pagination(res).totalEntries, 2)
       // The collection fields, and the owner; the plain list's collection fields stay the spec's.
@@ -110,7 +110,7 @@ for (const engine of engines) {
       assert.equal(read.statusCode, 200, read.body)
       assert.equal(read.json().version, 1)
       assert.deepEqual(read.json().account, { id: w.p1.id, name: 'Provider One' })
-      assert.deepEqual(read.json().service_instance, { id: w.a.v1.service_instance.id, name: 'P1 service' })
+      assert.deepEqual(read.json().service_instance, serviceInstanceReference(w.a.v1.service_instance.id, 'P1 service'))
       assert.equal((await w.c2.call('GET', `/v1/app_offerings/${w.a.v1.id}`)).statusCode, 404, 'c2 does not trust p1')
       assert.equal((await w.p1.call('GET', `/v1/app_offerings/${w.a.v1.id}`)).json().account, undefined, 'the owner reads its own, without `account`')
       for (const id of [w.a.draft.id, w.bDraft.id, w.a.v1.id, w.a.v2.id]) {
@@ -129,7 +129,7 @@ for (const engine of engines) {
 
     it('every collection feature: filters, fields, sort, cursors both ways, counts', async () => {
       const filtered = await w.c1.call('GET', `/v1/app_offerings/all_latest_published?reference=${encodeURIComponent(w.a.draft.reference)}&fields=name,version,account`)
-      assert.deepEqual(filtered.json(), [{ id: w.a.v2.id, name: 'A offering', version: 2, account: { id: w.p1.id, name: 'Provider One' } }])
+      assert.deepEqual(filtered.json(), [{ id: w.a.v2.id, nodeID: w.a.v2.nodeID, name: 'A offering', version: 2, account: { id: w.p1.id, name: 'Provider One' } }])
       assert.equal(pagination(filtered).totalEntries, 1)
       const sorted = await w.c1.call('GET', '/v1/app_offerings/all_latest_published?sort=-name&fields=name')
       assert.deepEqual(names(sorted), ['Own offering', 'A offering'])

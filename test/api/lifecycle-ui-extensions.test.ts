@@ -2,6 +2,7 @@
 // immutable version, numbered per extension, the only active one; versions are read under their
 // extension; an app offering's ui_extension_version points at a version of its account.
 import assert from 'node:assert/strict'
+import { encodeNodeId } from '../../src/catalogue/node-id.ts'
 import { describe, it } from 'node:test'
 import { engines } from '../support/stores.ts'
 import { useHarness, type TestAccount } from '../support/harness.ts'
@@ -26,7 +27,7 @@ for (const engine of engines) {
       assert.equal(typeof made.nodeID, 'string')
       assertInvalid(await account.call('POST', '/v1/ui_extensions', {}), [['name', "can't be blank"]])
       assert.equal((await account.call('PATCH', `/v1/ui_extensions/${made.id}`, { html: '<p>two</p>' })).json().html, '<p>two</p>')
-      assert.deepEqual((await account.call('GET', '/v1/ui_extensions?fields=name')).json(), [{ id: made.id, name: 'Side panel' }])
+      assert.deepEqual((await account.call('GET', '/v1/ui_extensions?fields=name')).json(), [{ id: made.id, nodeID: made.nodeID, name: 'Side panel' }])
     })
 
     it('activating makes an immutable version, the only active one; the previous is archived', async () => {
@@ -80,7 +81,7 @@ for (const engine of engines) {
       const account = await h().account()
       const v1 = (await activate(account, (await extension(account, { name: 'Offering panel' })).id)).json()
       const offering = await createOffering(account, await serviceInstance(account), { ui_extension_version_id: v1.id })
-      assert.deepEqual(offering.ui_extension_version, { id: v1.id, name: 'Offering panel' })
+      assert.deepEqual(offering.ui_extension_version, { id: v1.id, name: 'Offering panel', nodeID: encodeNodeId('localhost', 'UiExtensionVersion', v1.id) })
       const stranger = await h().account()
       const theirs = (await activate(stranger, (await extension(stranger)).id)).json()
       assertInvalid(await account.call('PATCH', `/v1/app_offerings/${offering.id}`, { ui_extension_version_id: theirs.id }), [['ui_extension_version', 'must exist']])
