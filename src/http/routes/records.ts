@@ -1,6 +1,7 @@
 // The REST routes every resource shares, made from its catalogue and its rules: the collection
 // and its predefined filters, one record, create, update, its audit trail, and 405 for what the
 // resource does not allow. Thin: each reads the request, calls the records core, sends.
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { parseRecordId } from '../../catalogue/node-id.ts'
 import type { Resource, Row } from '../../catalogue/resource.ts'
@@ -157,7 +158,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       refuseOtherMethods(app, path, ['GET'])
       // One child record, if it belongs to the parent (every bound equality holds).
       const childPresenter = new Presenter(child.resource, context)
-      app.get<{ Params: { id: string; childId: string } }>(`${path}/:childId`, { schema: { ...routeSchemas(child.resource).show, params: undefined } }, async (request, reply) => {
+      app.get<{ Params: { id: string; childId: string } }>(`${path}/:childId`, { schema: { ...routeSchemas(child.resource).show, params: Type.Object({ id: Type.String({ description: `The ${resource.name} record's id, or its nodeID` }), childId: Type.String({ description: 'The id of one of its records, or its nodeID' }) }) } }, async (request, reply) => {
         const parent = await load(request)
         const childId = parseRecordId(config.nodeIdDomain, child.resource.nodeType, request.params.childId)
         const row = childId === undefined ? undefined : await childStore.findVisible(request.auth.account.id, childId)
