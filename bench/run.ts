@@ -112,6 +112,8 @@ interface Seeded {
   offering: number
   deepBoundary: [string, number]
   offerings: Offering[]
+  /** A small account with a token of its own: the light tenant beside the large one. */
+  light: { token: string; account: string }
 }
 
 async function seedStore(store: Store): Promise<Seeded> {
@@ -122,10 +124,12 @@ async function seedStore(store: Store): Promise<Seeded> {
     await createAccount(database, account, 'Big provider')
     const { token } = await createToken(database, account)
     await seed(database, { account, offerings: OFFERINGS })
+    let light: Seeded['light'] | undefined
     for (let i = 0; i < SMALL_ACCOUNTS; i++) {
       const small = `small-${i}-${randomBytes(2).toString('hex')}`
       await createAccount(database, small, `Small ${i}`)
       await seed(database, { account: small, offerings: 10 })
+      if (!light) light = { account: small, token: (await createToken(database, small)).token }
     }
     const db = database.db as Kysely<any>
     await sql`analyze`.execute(db)
@@ -142,7 +146,7 @@ async function seedStore(store: Store): Promise<Seeded> {
       .executeTakeFirstOrThrow()
     const rows = await db.selectFrom('app_offerings').select(['id', 'name', 'created_at']).where('account_id', '=', account).execute()
     const offerings = rows.map((r) => ({ id: Number(r.id), name: String(r.name), created_at: Number(r.created_at) }))
-    return { token, account, serviceInstance: Number(si.id), offering: Number(offering.id), deepBoundary: [deep.name, Number(deep.id)], offerings }
+    return { token, account, serviceInstance: Number(si.id), offering: Number(offering.id), deepBoundary: [deep.name, Number(deep.id)], offerings, light: light! }
   } finally {
     await database.close()
   }
@@ -377,6 +381,38 @@ const MAX_PATCHES_IN_FLIGHT = 16
  * previous ones were answered (at most 16 in flight, each on a connection of its own), so that a
  * busy server still gets its writes at the rate asked.
  */
+/**
+ * GETs of these paths, in turn, at `perSecond` (issue 11: one tenant's heavy reads beside the
+ * light requests of another); stop() answers how many were sent.
+ */
+function pacedGets(origin: string, headers: Record<string, string>, paths: string[], perSecond: number): () => Promise<{ sent: number; errors: number }> {
+  const pool = new Pool(origin, { connections: 4, pipelining: 1 })
+  let sent = 0
+  let errors = 0
+  const pending = new Set<Promise<void>>()
+  const timer = setInterval(() => {
+    if (pending.size >= 4) return
+    const path = paths[sent++ % paths.length]
+    const done = (async () => {
+      try {
+        const res = await pool.request({ method: 'GET', path, headers })
+        await res.body.dump({ limit: Infinity })
+        if (res.statusCode !== 200) errors++
+      } catch {
+        errors++
+      }
+    })()
+    pending.add(done)
+    void done.then(() => pending.delete(done))
+  }, 1000 / perSecond)
+  return async () => {
+    clearInterval(timer)
+    await Promise.all(pending)
+    await pool.close()
+    return { sent, errors }
+  }
+}
+
 function patchLoop(origin: string, headers: Record<string, string>, ids: number[], perSecond: number): () => Promise<{ sent: number; errors: number; rate: number }> {
   const pool = new Pool(origin, { connections: MAX_PATCHES_IN_FLIGHT, pipelining: 1 })
   let stopped = false
@@ -595,6 +631,25 @@ async function benchStore(store: Store): Promise<StoreReport> {
       rows.push(created)
     } finally {
       if (last) await stop(last.child)
+    }
+    // A light tenant beside a heavy one (issue 11): the small account's requests alone, then while
+    // the large account sends heavy lists (broad filters sorted, multi-key sorts, deep offsets) at 8/s.
+    const neighbour = await startApp(store)
+    try {
+      const lightHeaders = { authorization: `Bearer ${seeded.light.token}`, 'x-4me-account': seeded.light.account }
+      const light: Target = { path: drawn(['/v1/app_offerings', '/v1/app_offerings?per_page=5', '/v1/app_offerings?sort=-created_at', '/v1/service_instances'], { cycle: true }), headers: lightHeaders }
+      const heavy = [...pools.broad.slice(0, 40), '/v1/app_offerings?sort=sourceID,-name&per_page=100', '/v1/app_offerings?per_page=100&page=100&sort=-updated_at,sourceID&reference!=x']
+      await load(neighbour.origin, light, { ...options, seconds: WARM_SECONDS })
+      const alone = await measure(neighbour, light, options)
+      const stopHeavy = pacedGets(neighbour.origin, headers, heavy, 8)
+      const beside = await measure(neighbour, light, options)
+      const heavySent = await stopHeavy()
+      process.stdout.write(
+        `${store.engine.padEnd(9)} light tenant beside a heavy one (${heavySent.sent} heavy lists at 8/s, ${heavySent.errors} failed): ` +
+          `p50 ${alone.p50.toFixed(2)} -> ${beside.p50.toFixed(2)} ms, p99 ${alone.p99.toFixed(2)} -> ${beside.p99.toFixed(2)} ms, ${alone.rps.toFixed(0)} -> ${beside.rps.toFixed(0)} req/s\n`,
+      )
+    } finally {
+      await stop(neighbour.child)
     }
   } finally {
     await stop(bare.child)
