@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
 import { setTrust } from '../../src/cli/trust.ts'
 import { DISABLED, NOT_NEWER, NOT_PUBLISHED, ONLY_CUSTOMER, ONLY_PROVIDER } from '../../src/resources/app-instances/rules.ts'
 import { engines } from '../support/stores.ts'
-import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { request, secondApp, useHarness, type TestAccount } from '../support/harness.ts'
 import { assertInvalid, createOffering, serviceInstance } from '../support/offerings.ts'
 import { pagination } from '../support/collections.ts'
 
@@ -57,9 +55,7 @@ for (const engine of engines) {
     })
 
     async function otherProcess(): Promise<FastifyInstance> {
-      const database = h().store.open()
-      const app = await buildApp({ config: h().config, database, secretKey: h().config.secretKey! }, pino({ level: 'silent' }))
-      app.addHook('onClose', () => database.close())
+      const app = await secondApp(h())
       others.push(app)
       return app
     }

@@ -5,11 +5,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
 import { setTrust, trustedBy } from '../../src/cli/trust.ts'
 import { engines } from '../support/stores.ts'
-import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { request, secondApp, useHarness, type TestAccount } from '../support/harness.ts'
 import { createOffering, serviceInstance, serviceInstanceReference } from '../support/offerings.ts'
 import { pagination, walk } from '../support/collections.ts'
 
@@ -67,9 +65,7 @@ for (const engine of engines) {
     })
 
     async function otherProcess(): Promise<FastifyInstance> {
-      const database = h().store.open()
-      const app = await buildApp({ config: h().config, database, secretKey: h().config.secretKey! }, pino({ level: 'silent' }))
-      app.addHook('onClose', () => database.close())
+      const app = await secondApp(h())
       others.push(app)
       return app
     }

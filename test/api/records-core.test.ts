@@ -4,15 +4,13 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
 import { seed } from '../../src/cli/seed.ts'
 import { RecordStore } from '../../src/records/store.ts'
 import { RecordWriter } from '../../src/records/write.ts'
 import { appOfferings } from '../../src/resources/app-offerings/fields.ts'
 import { appOfferingRules } from '../../src/resources/app-offerings/rules.ts'
 import { engines } from '../support/stores.ts'
-import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { request, secondApp, useHarness, type TestAccount } from '../support/harness.ts'
 import { serviceInstance, validOffering } from '../support/offerings.ts'
 import { pagination, walk } from '../support/collections.ts'
 
@@ -24,11 +22,8 @@ for (const engine of engines) {
       for (const app of others) await app.close()
     })
 
-    /** Another server process on the same database, with its own kept results. */
     async function otherProcess(): Promise<FastifyInstance> {
-      const database = h().store.open()
-      const app = await buildApp({ config: h().config, database, secretKey: h().config.secretKey! }, pino({ level: 'silent' }))
-      app.addHook('onClose', () => database.close())
+      const app = await secondApp(h())
       others.push(app)
       return app
     }

@@ -68,6 +68,17 @@ export async function stopHarness(h: Harness): Promise<void> {
   await h.store.drop()
 }
 
+/**
+ * Another server process on the harness's database, as a second app over its own connection with
+ * its own kept results; its connection closes with it.
+ */
+export async function secondApp(h: Harness): Promise<FastifyInstance> {
+  const database = h.store.open()
+  const app = await buildApp({ config: h.config, database, secretKey: h.config.secretKey! }, pino({ level: 'silent' }))
+  app.addHook('onClose', () => database.close())
+  return app
+}
+
 /** A harness for the enclosing describe(): started before its tests, stopped after. */
 export function useHarness(engine: Engine, env: Record<string, string> = {}): () => Harness {
   let harness: Harness | undefined
