@@ -5,32 +5,24 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
-import { openDatabase, type Database } from '../../src/storage/database.ts'
+import { openDatabase } from '../../src/storage/database.ts'
 import { engines } from '../support/stores.ts'
-import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { request, secondApp, useHarness, type TestAccount } from '../support/harness.ts'
 import { serviceInstance } from '../support/offerings.ts'
 
 if (engines.includes('postgres')) {
   describe('a statement time budget (postgres)', () => {
     const h = useHarness('postgres')
-    let database: Database
     let app: FastifyInstance
     let account: TestAccount
 
     before(async () => {
-      database = openDatabase(h().store.url, { statementTimeoutMs: 300 })
-      const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: h().config.secretKey! })
-      app = await buildApp({ config, database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
-      await app.ready()
+      app = await secondApp(h(), openDatabase(h().store.url, { statementTimeoutMs: 300 }))
       account = await h().account()
     })
 
     after(async () => {
       await app?.close()
-      await database?.close()
     })
 
     it('answers 503 with Retry-After when a write waits past the budget, and changes nothing', async () => {

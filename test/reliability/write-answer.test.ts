@@ -7,12 +7,9 @@ import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely'
 import pg from 'pg'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
 import type { Database } from '../../src/storage/database.ts'
 import { engines } from '../support/stores.ts'
-import { request, useHarness, type TestAccount } from '../support/harness.ts'
+import { request, secondApp, useHarness, type TestAccount } from '../support/harness.ts'
 import { serviceInstance, validOffering } from '../support/offerings.ts'
 
 if (engines.includes('postgres')) {
@@ -31,16 +28,12 @@ if (engines.includes('postgres')) {
           if (event.level === 'query') statements.push(event.query)
         },
       })
-      const database = { db: logged, engine: 'postgres', optimize() {}, close: () => logged.destroy() } as unknown as Database
-      const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: h().config.secretKey! })
-      app = await buildApp({ config, database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
-      await app.ready()
+      app = await secondApp(h(), { db: logged, engine: 'postgres', optimize() {}, close: () => logged.destroy() } as unknown as Database)
       account = await h().account()
     })
 
     after(async () => {
       await app?.close()
-      await logged?.destroy()
     })
 
     const call = (method: string, url: string, body?: unknown) => request(app, method, url, body, { authorization: `Bearer ${account.token}` })

@@ -69,13 +69,13 @@ export async function stopHarness(h: Harness): Promise<void> {
 }
 
 /**
- * Another server process on the harness's database, as a second app over its own connection with
- * its own kept results; its connection closes with it.
+ * Another server process on the harness's database, as a second app over its own connection
+ * (`database`, a fresh one by default) with its own kept results; the connection closes with it.
  */
-export async function secondApp(h: Harness): Promise<FastifyInstance> {
-  const database = h.store.open()
+export async function secondApp(h: Harness, database: Database = h.store.open()): Promise<FastifyInstance> {
   const app = await buildApp({ config: h.config, database, secretKey: h.config.secretKey! }, pino({ level: 'silent' }))
   app.addHook('onClose', () => database.close())
+  await app.ready()
   return app
 }
 
