@@ -9,6 +9,10 @@
 // any write transaction was in flight is not kept (Watermark.settled), since that transaction may
 // still commit a smaller change_seq than the one read.
 //
+// An answer is kept only when its URL comes a second time while still remembered (RecentKeys):
+// most URLs of real traffic (a walk's pages, filters with varying values) come once, and for
+// them probing the watermark and keeping the answer is pure cost.
+//
 // What is kept is bounded in bytes, not entries, and an answer larger than a sixteenth of the
 // budget is never kept: no sequence of allowed requests can pin more than the budget.
 import { createHash } from 'node:crypto'
@@ -48,6 +52,10 @@ export class ByteBoundedCache<T> {
     return this.entries.size
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key)
+  }
+
   /** The value kept under this key at this mark. */
   get(key: string, mark: string): T | undefined {
     const hit = this.entries.get(key)
@@ -79,9 +87,43 @@ export class ByteBoundedCache<T> {
   }
 }
 
+/**
+ * The keys asked recently, as 32-bit hashes in two generations of at most `capacity` each, so it
+ * holds a few megabytes whatever the keys' length. A collision only makes a first request
+ * behave like a second one.
+ */
+export class RecentKeys {
+  private current = new Set<number>()
+  private previous = new Set<number>()
+
+  constructor(readonly capacity: number) {}
+
+  /** Whether the key was asked recently; from now on it was. */
+  remember(key: string): boolean {
+    const hash = fnv1a(key)
+    if (this.current.has(hash)) return true
+    if (this.current.size >= this.capacity) {
+      this.previous = this.current
+      this.current = new Set()
+    }
+    this.current.add(hash)
+    return this.previous.has(hash)
+  }
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return hash >>> 0
+}
+
+/** How many keys RecentKeys remembers per resource and generation. */
+const RECENT_KEYS = 65_536
+
 export class CollectionReader {
   private readonly pages: ByteBoundedCache<CollectionAnswer>
   private readonly counts: ByteBoundedCache<Count>
+  private readonly recent = new RecentKeys(RECENT_KEYS)
 
   constructor(
     private readonly store: RecordStore,
@@ -96,9 +138,11 @@ export class CollectionReader {
   /** The page the plan asks for, rendered, and the count of what matches. */
   async read(account: string, plan: Plan, subset?: Subset): Promise<CollectionAnswer> {
     if (this.options.keptBytes <= 0) return this.compute(account, plan, subset)
-    const mark = await this.store.watermark(account, subset?.shared)
     // The same query string always makes the same plan.
     const key = `${account}\n${subset?.name ?? ''}\n${plan.source}`
+    // A URL asked for the first time (as far as we remember) is read and not kept.
+    if (!this.recent.remember(key) && !this.pages.has(key)) return this.compute(account, plan, subset)
+    const mark = await this.store.watermark(account, subset?.shared)
     const kept = this.pages.get(key, mark.value)
     if (kept) return kept
     const answer = await this.compute(account, plan, subset, mark)
