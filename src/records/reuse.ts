@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/paging.ts'
 import type { Presenter } from './present.ts'
-import type { RecordStore, Subset, Watermark } from './store.ts'
+import type { Page, RecordStore, Subset, Watermark } from './store.ts'
 
 export interface CollectionAnswer {
   body: string
@@ -151,20 +151,24 @@ export class CollectionReader {
   }
 
   private async compute(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<CollectionAnswer> {
-    const [page, count] = await Promise.all([this.store.page(account, plan, subset), this.count(account, plan, subset, mark)])
+    const page = await this.store.page(account, plan, subset)
+    const count = await this.count(account, plan, page, subset, mark)
     return { body: this.presenter.page(page.rows, plan.fields), info: page.info, count }
   }
 
   /**
    * A walk by cursor carries the count of its first page, for the same account, collection and
-   * filters (its scope); otherwise the filters are counted, once per watermark. Counts leave
-   * pages and sort out of their key.
+   * filters (its scope); a page by number that ends the collection tells the count by itself
+   * (most selective filters fit on their first page); otherwise the filters are counted, once
+   * per watermark. Counts leave pages and sort out of their key.
    */
-  private async count(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<Count> {
+  private async count(account: string, plan: Plan, page: Page, subset?: Subset, mark?: Watermark): Promise<Count> {
     const key = JSON.stringify([account, this.store.resource.name, subset?.name ?? '', plan.filters.map((f) => [f.field.name, f.condition])])
     const scope = createHash('sha256').update(key).digest('base64url').slice(0, 16)
     if (plan.paging.kind === 'cursor' && plan.paging.count?.scope === scope) return plan.paging.count
     const cap = this.options.countCap
+    const ended = endingTotal(plan, page)
+    if (ended !== undefined) return ended > cap ? { total: cap, throttled: true, scope } : { total: ended, throttled: false, scope }
     const counted = async () => ({ ...(await this.store.count(account, plan, cap, subset)), scope })
     if (!mark) return counted()
     const kept = this.counts.get(key, mark.value)
@@ -173,4 +177,16 @@ export class CollectionReader {
     if (mark.settled) this.counts.set(key, mark.value, count, 96)
     return count
   }
+}
+
+/**
+ * The number of matching records when the page read by number is the last and not empty (or the
+ * first, empty or not): the pages before it are full. Undefined when it cannot tell.
+ */
+export function endingTotal(plan: Plan, page: Page): number | undefined {
+  if (page.info.hasNext) return undefined
+  const paging = plan.paging
+  if (paging.kind === 'first') return page.rows.length
+  if (paging.kind === 'page' && (page.rows.length > 0 || paging.page === 1)) return (paging.page - 1) * plan.perPage + page.rows.length
+  return undefined
 }

@@ -1,0 +1,49 @@
+// What records/reuse.ts decides without the database: reuse keeps an answer only for a URL asked
+// again while remembered (the memory of recent keys must say "seen" for a repeat, "new" for a
+// first request, and forget old keys so it stays bounded), and a page that ends the collection
+// gives the count without counting.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Row } from '../../src/catalogue/resource.ts'
+import type { Paging, Plan } from '../../src/query/parse.ts'
+import { endingTotal, RecentKeys } from '../../src/records/reuse.ts'
+
+describe('RecentKeys', () => {
+  it('knows a key from its second request on', () => {
+    const recent = new RecentKeys(4)
+    assert.equal(recent.remember('acme\n\nsort=name'), false)
+    assert.equal(recent.remember('acme\n\nsort=name'), true)
+    assert.equal(recent.remember('acme\n\nsort=-name'), false, 'another query string is another key')
+    assert.equal(recent.remember('other\n\nsort=name'), false, 'another account is another key')
+  })
+
+  it('still knows a key one generation later, and forgets it after two', () => {
+    const recent = new RecentKeys(4)
+    recent.remember('kept')
+    for (let i = 0; i < 4; i++) recent.remember(`a${i}`)
+    assert.equal(recent.remember('kept'), true, 'in the previous generation')
+    const fresh = new RecentKeys(4)
+    fresh.remember('gone')
+    for (let i = 0; i < 12; i++) fresh.remember(`b${i}`)
+    assert.equal(fresh.remember('gone'), false, 'two generations later')
+  })
+})
+
+describe('endingTotal', () => {
+  const rows = (n: number): Row[] => Array.from({ length: n }, (_, i) => ({ id: i + 1 }))
+  const plan = (paging: Paging): Plan => ({ perPage: 20, paging }) as unknown as Plan
+  const page = (n: number, hasNext: boolean) => ({ rows: rows(n), info: { page: 1, hasNext, hasPrev: false } })
+  const cases: Array<[string, Paging, number, boolean, number | undefined]> = [
+    ['a first page with room to spare', { kind: 'first' }, 3, false, 3],
+    ['an empty first page', { kind: 'first' }, 0, false, 0],
+    ['a full first page with more after it', { kind: 'first' }, 20, true, undefined],
+    ['the last page by number', { kind: 'page', page: 4 }, 7, false, 67],
+    ['page 1 by number, empty', { kind: 'page', page: 1 }, 0, false, 0],
+    ['a page by number past the end (the pages before it may not be full)', { kind: 'page', page: 9 }, 0, false, undefined],
+    ['a page by number with more after it', { kind: 'page', page: 2 }, 20, true, undefined],
+    ['a cursor page (its count comes with the cursor or is counted)', { kind: 'cursor', direction: 'after', boundary: [1], page: 3 } as Paging, 5, false, undefined],
+  ]
+  for (const [name, paging, n, hasNext, expected] of cases) {
+    it(name, () => assert.equal(endingTotal(plan(paging), page(n, hasNext)), expected))
+  }
+})
