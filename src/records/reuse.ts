@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/paging.ts'
 import type { Presenter } from './present.ts'
+import { RecentKeys } from '../storage/recent-keys.ts'
 import type { Page, RecordStore, Subset, Watermark } from './store.ts'
 
 export interface CollectionAnswer {
@@ -85,36 +86,6 @@ export class ByteBoundedCache<T> {
     this.entries.set(key, { mark, value, bytes })
     this.held += bytes
   }
-}
-
-/**
- * The keys asked recently, as 32-bit hashes in two generations of at most `capacity` each, so it
- * holds a few megabytes whatever the keys' length. A collision only makes a first request
- * behave like a second one.
- */
-export class RecentKeys {
-  private current = new Set<number>()
-  private previous = new Set<number>()
-
-  constructor(readonly capacity: number) {}
-
-  /** Whether the key was asked recently; from now on it was. */
-  remember(key: string): boolean {
-    const hash = fnv1a(key)
-    if (this.current.has(hash)) return true
-    if (this.current.size >= this.capacity) {
-      this.previous = this.current
-      this.current = new Set()
-    }
-    this.current.add(hash)
-    return this.previous.has(hash)
-  }
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return hash >>> 0
 }
 
 /** How many keys RecentKeys remembers per resource and generation. */

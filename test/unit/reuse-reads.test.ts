@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Row } from '../../src/catalogue/resource.ts'
 import type { Paging, Plan } from '../../src/query/parse.ts'
-import { endingTotal, RecentKeys } from '../../src/records/reuse.ts'
+import { endingTotal } from '../../src/records/reuse.ts'
+import { RecentKeys } from '../../src/storage/recent-keys.ts'
 
 describe('RecentKeys', () => {
   it('knows a key from its second request on', () => {
