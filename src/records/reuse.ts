@@ -95,6 +95,8 @@ export class CollectionReader {
   private readonly pages: ByteBoundedCache<CollectionAnswer>
   private readonly counts: ByteBoundedCache<Count>
   private readonly recent = new RecentKeys(RECENT_KEYS)
+  /** Whether an account's own collection held at most the cap, and until when that is taken as known. */
+  private readonly sizes = new Map<string, { fits: boolean; until: number }>()
 
   constructor(
     private readonly store: RecordStore,
@@ -128,6 +130,28 @@ export class CollectionReader {
   }
 
   /**
+   * Counts the plan's filters: without the cap when the account's own collection is known to
+   * hold at most the cap rows (RecordStore.count: a plain count is ~1.8x faster on SQLite). The
+   * size is known from a capped count of the whole collection, made at most once a minute per
+   * account (or by a request that counts the whole collection anyway); a collection that grows
+   * past the cap within that minute is counted exactly for the rest of it, which costs more but
+   * answers the same. Collections with other accounts' rows are always counted with the cap.
+   */
+  private async countFilters(account: string, plan: Plan, subset?: Subset): Promise<Count> {
+    const cap = this.options.countCap
+    if (subset?.shared) return this.store.count(account, plan, cap, subset)
+    const now = Date.now()
+    let size = this.sizes.get(account)
+    if (!size || size.until <= now) {
+      const whole = await this.store.count(account, { ...plan, filters: [] }, cap)
+      if (this.sizes.size >= SIZES) this.sizes.clear()
+      this.sizes.set(account, (size = { fits: !whole.throttled, until: now + SIZE_SECONDS * 1000 }))
+      if (plan.filters.length === 0 && !subset) return whole
+    }
+    return this.store.count(account, plan, cap, subset, !size.fits)
+  }
+
+  /**
    * A walk by cursor carries the count of its first page, for the same account, collection and
    * filters (its scope); a page by number that ends the collection tells the count by itself
    * (most selective filters fit on their first page); otherwise the filters are counted, once
@@ -140,7 +164,7 @@ export class CollectionReader {
     const cap = this.options.countCap
     const ended = endingTotal(plan, page)
     if (ended !== undefined) return ended > cap ? { total: cap, throttled: true, scope } : { total: ended, throttled: false, scope }
-    const counted = async () => ({ ...(await this.store.count(account, plan, cap, subset)), scope })
+    const counted = async () => ({ ...(await this.countFilters(account, plan, subset)), scope })
     if (!mark) return counted()
     const kept = this.counts.get(key, mark.value)
     if (kept) return kept
@@ -149,6 +173,11 @@ export class CollectionReader {
     return count
   }
 }
+
+/** How long a collection's size is taken as known (countFilters). */
+const SIZE_SECONDS = 60
+/** Collections whose size is remembered, per resource. */
+const SIZES = 10_000
 
 /**
  * The number of matching records when the page read by number is the last and not empty (or the

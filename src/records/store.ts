@@ -260,16 +260,24 @@ export class RecordStore {
   /**
    * The number of records matching the plan's filters, exact up to `cap`; the statement is
    * compiled once per shape of the filters, as a page's is (Kysely took ~20x the time SQLite
-   * took to count a selective filter).
+   * took to count a selective filter). `bounded: false` counts without the cap, which the caller
+   * may ask when it knows the collection holds at most about `cap` rows: SQLite counts through
+   * the capped subquery one row at a time, in ~1.8x the time of a plain count (50,000 rows:
+   * 4.4 against 2.4 ms).
    */
-  async count(account: string, plan: Plan, cap: number, subset?: Subset): Promise<Count> {
+  async count(account: string, plan: Plan, cap: number, subset?: Subset, bounded = true): Promise<Count> {
     const { key, marked, values } = planShape({ ...plan, fields: [], sort: [], paging: { kind: 'first' } }, [account])
-    const limit = new Placeholder(values.push(cap + 1) - 1)
-    const shapeKey = `${subset?.name ?? ''}:${key}`
+    const limit = bounded ? new Placeholder(values.push(cap + 1) - 1) : undefined
+    const shapeKey = `${subset?.name ?? ''}:${bounded}:${key}`
     let statement = this.counts.get(shapeKey)
     if (!statement) {
-      const limited = this.matching(new Placeholder(0) as unknown as string, marked, subset).select(sql.lit(1).as('one')).limit(limit as unknown as number)
-      statement = shape(this.db.selectFrom(limited.as('matching')).select((eb) => eb.fn.countAll().as('n')), values.length)
+      const matching = this.matching(new Placeholder(0) as unknown as string, marked, subset)
+      statement = shape(
+        limit
+          ? this.db.selectFrom(matching.select(sql.lit(1).as('one')).limit(limit as unknown as number).as('matching')).select((eb) => eb.fn.countAll().as('n'))
+          : matching.select((eb) => eb.fn.countAll().as('n')),
+        values.length,
+      )
       if (this.counts.size >= MAX_SHAPES) this.counts.clear()
       this.counts.set(shapeKey, statement)
     }

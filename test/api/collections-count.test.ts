@@ -54,7 +54,9 @@ for (const engine of engines) {
       assert.equal((await walk(account, '/v1/app_offerings?per_page=2', 'next')).ids.length, 8)
       // A filter that matches fewer is exact again.
       assert.deepEqual(await total(account, '/v1/app_offerings?name=N1'), { perPage: 20, currentPage: 1, totalPages: 1, totalEntries: 1, throttled: false })
-      assert.equal((await total(account, '/v1/app_offerings?name=!N1')).throttled, true)
+      // The collection held 5 (at most the cap) a moment ago, so its filters are counted without
+      // the cap for a minute (records/reuse.ts): past the cap the answer is still the cap.
+      assert.deepEqual(await total(account, '/v1/app_offerings?name=!N1'), { perPage: 20, currentPage: 1, totalPages: 1, totalEntries: 5, throttled: true })
     })
   })
 
