@@ -28,6 +28,8 @@ export interface Config {
   paginationMaxOffset: number
   /** Bytes of collection answers and counts kept per resource and process (0: none), see records/reuse.ts. */
   resultCacheBytes: number
+  /** How many times a URL is asked (as far as recent memory goes) before its answer is kept: 2 skips URLs asked once. */
+  resultCacheAfter: number
   rateLimit: {
     enabled: boolean
     burst: number
@@ -79,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     paginationCountCap: integer(env, 'PAGINATION_COUNT_CAP', 100_000, 1, 1_000_000_000),
     paginationMaxOffset: integer(env, 'PAGINATION_MAX_OFFSET', 10_000, 0, 1_000_000_000),
     resultCacheBytes: optional(env, 'RESULT_CACHE_BYTES', (v) => (/^0+$/.test(v) ? 0 : parseByteSize(v))) ?? 32 * 1024 * 1024,
+    resultCacheAfter: integer(env, 'RESULT_CACHE_AFTER', 2, 1, 2),
     rateLimit: {
       enabled: optional(env, 'RATE_LIMIT', (v) => {
         if (v === 'off') return false

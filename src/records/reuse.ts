@@ -101,7 +101,7 @@ export class CollectionReader {
   constructor(
     private readonly store: RecordStore,
     private readonly presenter: Presenter,
-    private readonly options: { countCap: number; keptBytes: number },
+    private readonly options: { countCap: number; keptBytes: number; keepAfter?: number },
   ) {
     // Counts are small and dear (a count of 100,000 rows against a page of 20): a tenth of the budget.
     this.counts = new ByteBoundedCache(Math.floor(options.keptBytes / 10))
@@ -113,8 +113,9 @@ export class CollectionReader {
     if (this.options.keptBytes <= 0) return this.compute(account, plan, subset)
     // The same query string always makes the same plan.
     const key = `${account}\n${subset?.name ?? ''}\n${plan.source}`
-    // A URL asked for the first time (as far as we remember) is read and not kept.
-    if (!this.recent.remember(key) && !this.pages.has(key)) return this.compute(account, plan, subset)
+    // A URL asked for the first time (as far as we remember) is read and not kept, unless every
+    // answer is to be kept (RESULT_CACHE_AFTER=1).
+    if ((this.options.keepAfter ?? 2) > 1 && !this.recent.remember(key) && !this.pages.has(key)) return this.compute(account, plan, subset)
     const mark = await this.store.watermark(account, subset?.shared)
     const kept = this.pages.get(key, mark.value)
     if (kept) return kept

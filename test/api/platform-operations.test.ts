@@ -149,6 +149,7 @@ describe('configuration', () => {
       [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.1, proxy.example.com' }, 'TRUST_PROXY'],
+      [{ RESULT_CACHE_AFTER: '3' }, 'RESULT_CACHE_AFTER'],
     ]
     for (const [env, variable] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)

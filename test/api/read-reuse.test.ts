@@ -19,7 +19,7 @@ for (const engine of engines) {
 
     /** Another server process on the same database: its own kept renderings and results. */
     async function otherProcess(env: Record<string, string> = {}): Promise<FastifyInstance> {
-      const config = loadConfig({ ...env, RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: h().config.secretKey! })
+      const config = loadConfig({ RESULT_CACHE_AFTER: '1', ...env, RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: h().config.secretKey! })
       const app = await buildApp({ config, database: h().database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
       await app.ready()
       others.push(app)

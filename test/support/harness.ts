@@ -38,7 +38,9 @@ export async function startHarness(engine: Engine, env: Record<string, string> =
   const store = await freshStore(engine)
   const database = store.open()
   await migrateToLatest(database)
-  const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-0123456789abcdefghij', ...env })
+  // Every answer is kept from its first request (RESULT_CACHE_AFTER=1): a kept answer is what
+  // could go stale, so the suites check freshness on the harsher setting.
+  const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-0123456789abcdefghij', RESULT_CACHE_AFTER: '1', ...env })
   const app = await buildApp({ config, database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
   await app.ready()
   return {

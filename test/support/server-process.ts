@@ -52,6 +52,8 @@ async function startOn(port: number, databaseUrl: string, env: Record<string, st
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'warn',
       SECRET_KEY: 'reliability-secret-key-0123456789abcdef',
+      // Answers kept from their first request, as in the harness (test/support/harness.ts).
+      RESULT_CACHE_AFTER: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

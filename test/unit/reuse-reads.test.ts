@@ -6,7 +6,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Row } from '../../src/catalogue/resource.ts'
 import type { Paging, Plan } from '../../src/query/parse.ts'
-import { endingTotal } from '../../src/records/reuse.ts'
+import type { Presenter } from '../../src/records/present.ts'
+import { CollectionReader, endingTotal } from '../../src/records/reuse.ts'
+import type { RecordStore } from '../../src/records/store.ts'
 import { RecentKeys } from '../../src/storage/recent-keys.ts'
 
 describe('RecentKeys', () => {
@@ -47,4 +49,40 @@ describe('endingTotal', () => {
   for (const [name, paging, n, hasNext, expected] of cases) {
     it(name, () => assert.equal(endingTotal(plan(paging), page(n, hasNext)), expected))
   }
+})
+
+describe('CollectionReader: which answers are kept', () => {
+  /** A store that says what it was asked, and a page of one record that ends the collection. */
+  function reader(keepAfter?: number) {
+    const calls: string[] = []
+    const store = {
+      resource: { name: 'things' },
+      watermark: async () => (calls.push('watermark'), { value: '7', settled: true }),
+      page: async () => (calls.push('page'), { rows: [{ id: 1 }], info: { page: 1, hasNext: false, hasPrev: false } }),
+      count: async () => (calls.push('count'), { total: 1, throttled: false }),
+    }
+    const presenter = { page: () => '[{"id":1}]' }
+    const collection = new CollectionReader(store as unknown as RecordStore, presenter as unknown as Presenter, { countCap: 100, keptBytes: 1 << 20, keepAfter })
+    const plan = { source: 'sort=id', filters: [], sort: [], fields: [], perPage: 20, paging: { kind: 'first' } } as unknown as Plan
+    const read = async () => {
+      calls.length = 0
+      const answer = await collection.read('acme', plan)
+      assert.equal(answer.body, '[{"id":1}]')
+      return [...calls]
+    }
+    return read
+  }
+
+  it('reads a URL asked once without a watermark probe, keeps it the second time, answers the third from what it kept', async () => {
+    const read = reader()
+    assert.deepEqual(await read(), ['page'], 'first: read, nothing probed or kept')
+    assert.deepEqual(await read(), ['watermark', 'page'], 'second: read at a watermark and kept')
+    assert.deepEqual(await read(), ['watermark'], 'third: the kept answer, after one probe')
+  })
+
+  it('keeps every answer from its first request with RESULT_CACHE_AFTER=1', async () => {
+    const read = reader(1)
+    assert.deepEqual(await read(), ['watermark', 'page'])
+    assert.deepEqual(await read(), ['watermark'])
+  })
 })

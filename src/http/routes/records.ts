@@ -30,7 +30,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const sharing = rules.sharing
     const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames)
     const presenter = new Presenter(resource, context)
-    const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes })
+    const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes, keepAfter: config.resultCacheAfter })
     const writer = new RecordWriter(store, rules)
     // An audit trail is read once in a while, and by record: nothing of it is kept.
     const auditStore = new RecordStore(database, auditEntries)
