@@ -172,9 +172,10 @@ export class RecordWriter {
     return this.transaction(async (trx) => {
       // The owner, or an account the resource's sharing lets write (the caller read it so).
       const owner = existing.account_id === undefined ? account.id : String(existing.account_id)
+      const added = (await effects?.before?.(Object.assign(unit, { trx }))) ?? {}
       let query = trx
         .updateTable(this.resource.table)
-        .set({ ...columns, updated_at: now, lock_version: sql`lock_version + 1` })
+        .set({ ...columns, ...added, updated_at: now, lock_version: sql`lock_version + 1` })
         .where((eb) => (owner === account.id || !this.store.sharing ? eb('account_id', '=', account.id) : visibleRows(eb, account.id, this.store.sharing)))
         .where('id', '=', Number(existing.id))
       if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)

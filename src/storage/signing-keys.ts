@@ -81,13 +81,17 @@ export function sealPrivateKey(secret: string, kid: string, privateJwk: JWK): st
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.')
 }
 
-/** The private key back from its sealed form; throws when the secret or the kid is not the one it was sealed with. */
-export async function openPrivateKey(secret: string, kid: string, sealed: string, alg: string): Promise<CryptoKey> {
+/** The private JWK back from its sealed form; throws when the secret or the kid is not the one it was sealed with. */
+export function openPrivateJwk(secret: string, kid: string, sealed: string): JWK {
   const [version, iv, tag, data] = sealed.split('.')
   if (version !== 'v1') throw new Error('unknown sealed key format')
   const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), Buffer.from(iv, 'base64url'))
   decipher.setAAD(Buffer.from(kid))
   decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-  const jwk = JSON.parse(Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8')) as JWK
-  return (await importJWK(jwk, alg)) as CryptoKey
+  return JSON.parse(Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8')) as JWK
+}
+
+/** The private signing key back from its sealed form (not extractable). */
+export async function openPrivateKey(secret: string, kid: string, sealed: string, alg: string): Promise<CryptoKey> {
+  return (await importJWK(openPrivateJwk(secret, kid, sealed), alg)) as CryptoKey
 }

@@ -67,7 +67,7 @@ for (const engine of engines) {
 
     /** Verifies a delivery as a stock receiver would, knowing only the issuer: discovery, then its jwks_uri. */
     async function verifyByDiscovery(delivery: Received, audience: string, algorithm: string) {
-      const configuration = await (await fetch(`${issuer()}/.well-known/openid-configuration`)).json()
+      const configuration = (await (await fetch(`${issuer()}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string }
       assert.equal(configuration.issuer, issuer())
       const keys = createRemoteJWKSet(new URL(configuration.jwks_uri))
       return jwtVerify(jwtOf(delivery), keys, { issuer: issuer(), audience, algorithms: [algorithm] })
