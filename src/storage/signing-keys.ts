@@ -21,43 +21,81 @@ export interface SigningKey {
 
 const jose = (alg: string) => alg.toUpperCase()
 
-/** A new key pair: RSA 2048 bit for rs*, the matching NIST curve for es*. Never blocks the event loop. */
-export async function generateSigningKey(alg: JwtAlgorithm): Promise<SigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair(jose(alg), { extractable: true, modulusLength: 2048 })
-  const publicJwk = await exportJWK(publicKey)
-  const kid = await calculateJwkThumbprint(publicJwk)
-  return { kid, alg: jose(alg), publicJwk: { ...publicJwk, kid, alg: jose(alg), use: 'sig' }, publicKeyPem: await exportSPKI(publicKey), privateJwk: await exportJWK(privateKey) }
+/** A key pair before it is labelled with the algorithm it will sign with. */
+interface RawKey {
+  kid: string
+  publicJwk: JWK
+  publicKeyPem: string
+  privateJwk: JWK
 }
 
-/** Pairs made ahead of need, per algorithm: an install answers as fast with RSA as with ECDSA. */
-export class KeyPool {
-  private readonly ready = new Map<JwtAlgorithm, SigningKey[]>()
-  private readonly making = new Map<JwtAlgorithm, Promise<void>>()
+/**
+ * Which pairs can serve an algorithm: every RSA pair serves RS256, RS384 and RS512 alike (the
+ * hash is chosen when signing), an EC pair only its own curve's algorithm.
+ */
+const familyOf = (alg: JwtAlgorithm) => (alg.startsWith('rs') ? 'rs256' : alg)
 
-  constructor(private readonly size = 2) {}
+async function generateRaw(alg: JwtAlgorithm): Promise<RawKey> {
+  const { publicKey, privateKey } = await generateKeyPair(jose(alg), { extractable: true, modulusLength: 2048 })
+  const publicJwk = await exportJWK(publicKey)
+  return { kid: await calculateJwkThumbprint(publicJwk), publicJwk, publicKeyPem: await exportSPKI(publicKey), privateJwk: await exportJWK(privateKey) }
+}
+
+function labelled(raw: RawKey, alg: JwtAlgorithm): SigningKey {
+  const name = jose(alg)
+  return { kid: raw.kid, alg: name, publicJwk: { ...raw.publicJwk, kid: raw.kid, alg: name, use: 'sig' }, publicKeyPem: raw.publicKeyPem, privateJwk: raw.privateJwk }
+}
+
+/** A new key pair: RSA 2048 bit for rs*, the matching NIST curve for es*. Never blocks the event loop. */
+export async function generateSigningKey(alg: JwtAlgorithm): Promise<SigningKey> {
+  return labelled(await generateRaw(alg), alg)
+}
+
+/**
+ * Pairs made ahead of need, per family (all RSA algorithms share one): an install answers about
+ * as fast with RSA as with ECDSA. A family's pool starts filling at its first use, `parallel`
+ * pairs at a time (WebCrypto runs them on libuv's thread pool), up to `size`.
+ */
+export class KeyPool {
+  private readonly ready = new Map<string, RawKey[]>()
+  private readonly making = new Map<string, Set<Promise<void>>>()
+
+  constructor(
+    private readonly size = 4,
+    private readonly parallel = 2,
+  ) {}
 
   /** A pair for this algorithm: one made beforehand when there is one, else a new one; refills behind. */
   async take(alg: JwtAlgorithm): Promise<SigningKey> {
-    const key = this.ready.get(alg)?.shift()
+    const raw = this.ready.get(familyOf(alg))?.shift()
     this.refill(alg)
-    return key ?? generateSigningKey(alg)
+    return raw ? labelled(raw, alg) : generateSigningKey(alg)
   }
 
-  /** Fills the pool of this algorithm up to its size, one pair at a time, in the background. */
+  /** Starts making pairs of this algorithm's family until the pool holds `size` (made or on the way). */
   refill(alg: JwtAlgorithm): void {
-    if (this.size === 0 || this.making.has(alg)) return
-    const keys = this.ready.get(alg) ?? []
-    this.ready.set(alg, keys)
-    const next = async () => {
-      while (keys.length < this.size) keys.push(await generateSigningKey(alg))
+    const family = familyOf(alg)
+    const keys = this.ready.get(family) ?? []
+    this.ready.set(family, keys)
+    const making = this.making.get(family) ?? new Set()
+    this.making.set(family, making)
+    while (making.size < this.parallel && keys.length + making.size < this.size) {
+      const made: Promise<void> = generateRaw(family as JwtAlgorithm).then(
+        (raw) => {
+          keys.push(raw)
+          making.delete(made)
+          this.refill(alg)
+        },
+        // A failed generation leaves the pool short (and stops refilling it): take() generates on demand.
+        () => void making.delete(made),
+      )
+      making.add(made)
     }
-    // A failed generation leaves the pool short; take() then generates on demand.
-    this.making.set(alg, next().catch(() => {}).finally(() => this.making.delete(alg)))
   }
 
   /** Waits for the pairs being made (tests, shutdown). */
   async settled(): Promise<void> {
-    await Promise.all(this.making.values())
+    while ([...this.making.values()].some((set) => set.size > 0)) await Promise.all([...this.making.values()].flatMap((set) => [...set]))
   }
 }
 
