@@ -1,7 +1,8 @@
 // The one write path. Every write of a record, whoever makes it (a REST route, the CLI's seeding,
-// later GraphQL and the workers), is a unit of work here:
+// the webhook worker, later GraphQL), is a unit of work here:
 //   body -> catalogue (coercion, Rails-worded errors) -> the resource's rules -> references ->
-//   one transaction {row, version, audit entry}
+//   effects prepared (slow work such as key generation) ->
+//   one transaction {companion records, row, version, audit entry, key rows and outbox events}
 // and answers the record as that transaction wrote it, so a commit is never followed by a
 // second read that could fail (a saved create answered 503 would be retried into a 422).
 import { sql } from 'kysely'
@@ -234,6 +235,8 @@ export class RecordWriter {
    * the times it was made at elsewhere, as an import does. Answers how many.
    */
   async createMany(account: Account, inputs: Iterable<ImportedRecord>, context: WriteContext, progress?: (done: number) => void): Promise<number> {
+    // Rows go in by the hundred: a resource whose writes bring effects along is written one by one.
+    if (this.rules.effects) throw new Error(`${this.resource.name} cannot be written in bulk: its writes have effects`)
     const known = new Set<string>()
     let batch: Row[] = []
     let done = 0
@@ -272,7 +275,7 @@ export class RecordWriter {
    * (neither its lock_version nor its updated_at moves). A record that is not a draft, or a draft
    * that fails validation as it stands, is a 422 and nothing is written.
    *
-   * The place for the outbox events of issue 13: inside this transaction, after the entries.
+   * No outbox event follows a publish (lifecycle.md names none).
    */
   async publish(account: Account, draft: Row, context: WriteContext): Promise<Row> {
     const rules = this.rules.publish
@@ -303,7 +306,6 @@ export class RecordWriter {
         { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
         this.entry(account, row, 'create', context, now, undefined),
       ])
-      // Issue 13: the outbox events of a publish go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
       return row

@@ -196,7 +196,10 @@ export class DeliveryWorker {
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': USER_AGENT, 'x-4me-delivery': String(row.uuid) }
     let outcome: Outcome
     try {
-      const policy = webhook.webhook_policy_id == null ? undefined : await this.policy(Number(webhook.webhook_policy_id))
+      const signed = webhook.webhook_policy_id != null
+      const policy = signed ? await this.policy(Number(webhook.webhook_policy_id)) : undefined
+      // A policy without a key (deleted meanwhile) must not turn into an unsigned delivery.
+      if (signed && !policy) throw new Error('the webhook policy has no key')
       // Without a policy the message goes unsigned, as the real service sends it.
       const body = policy
         ? JSON.stringify({ jwt: await signDelivery(policy, { uuid: String(row.uuid), webhookId: Number(webhook.id), issuer: issuerOf(this.options.issuer, policy.issuerAccount), data }) })
