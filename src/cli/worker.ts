@@ -29,10 +29,13 @@ export async function workerCommand(args: string[]): Promise<number> {
     const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
     const worker = startDeliveries(database, config, logger, secretKey, origin)
     logger.info({ issuer: issuerTemplate(config, origin) }, 'webhook worker started')
+    // The worker's own timer does not hold the process (inside serve the server does): this does.
+    const alive = setInterval(() => {}, 2 ** 30)
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve())
       process.once('SIGINT', () => resolve())
     })
+    clearInterval(alive)
     logger.info('webhook worker stopping: sends in flight finish')
     await worker.stop()
     logger.info('webhook worker stopped')
