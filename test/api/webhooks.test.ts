@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely'
 import pino from 'pino'
 import { DeliveryWorker, FAILURES_TO_DISABLE, issuerTemplate } from '../../src/platform/webhooks/worker.ts'
 import { USED_BY_WEBHOOKS } from '../../src/resources/webhook-policies/rules.ts'
+import { generateSigningKey, sealPrivateKey } from '../../src/storage/signing-keys.ts'
 import { engines } from '../support/stores.ts'
 import { useHarness, type TestAccount } from '../support/harness.ts'
 import { assertInvalid } from '../support/offerings.ts'
@@ -193,6 +194,17 @@ for (const engine of engines) {
         assert.match(attempt.error, expected[i], uri)
       }
       assert.deepEqual(receiver.received, [], 'the receiver was reached')
+    })
+
+    it('never sends a delivery unsigned when its key does not open (sealed under another SECRET_KEY)', async () => {
+      const policy = (await owner.call('POST', '/v1/webhook_policies', { jwt_alg: 'es256' })).json()
+      const db = h().database.db as unknown as Kysely<any>
+      const { kid } = await db.selectFrom('webhook_keys').select('kid').where('policy_id', '=', policy.id).executeTakeFirstOrThrow()
+      const foreign = await generateSigningKey('es256')
+      await db.updateTable('webhook_keys').set({ private_key: sealPrivateKey('another-secret-key-0123456789abcdefgh', kid, foreign.privateJwk) }).where('kid', '=', kid).execute()
+      const hook = (await owner.call('POST', '/v1/webhooks', { event: 'webhook.verify', uri: 'https://hooks.example.com/x', webhook_policy_id: policy.id })).json()
+      const [attempt] = await attempts(hook.id, 1)
+      assert.deepEqual([attempt.status, attempt.response_code, attempt.error], ['failed', null, 'no key to sign with (see the log)'])
     })
 
     it(`disables a webhook after ${FAILURES_TO_DISABLE} failed deliveries in a row, as the worker`, async () => {

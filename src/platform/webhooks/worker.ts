@@ -186,50 +186,61 @@ export class DeliveryWorker {
   }
 
   private async deliver(row: Row): Promise<void> {
-    const webhook = await this.db.selectFrom('webhooks').selectAll().where('id', '=', Number(row.webhook_id)).executeTakeFirst()
+    const target = await this.target(Number(row.webhook_id))
     // Deleted since the claim: its deliveries went with it.
-    if (!webhook) return
+    if (!target) return
+    const { webhook, policy, problem } = target
+    if (problem) return this.finish(row, webhook, { durationMs: 0, error: problem })
     const stored = JSON.parse(String(row.data)) as Record<string, unknown>
     // The message in the order of lifecycle.md, `account` being the account's URL.
     const { webhook_id, webhook_nodeID, account_id, ...rest } = stored
     const data = { webhook_id, webhook_nodeID, account_id, account: issuerOf(this.options.issuer, String(account_id)), ...rest }
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': USER_AGENT, 'x-4me-delivery': String(row.uuid) }
-    let outcome: Outcome
+    let body: string
     try {
-      const signed = webhook.webhook_policy_id != null
-      const policy = signed ? await this.policy(Number(webhook.webhook_policy_id)) : undefined
-      // A policy without a key (deleted meanwhile) must not turn into an unsigned delivery.
-      if (signed && !policy) throw new Error('the webhook policy has no key')
       // Without a policy the message goes unsigned, as the real service sends it.
-      const body = policy
+      body = policy
         ? JSON.stringify({ jwt: await signDelivery(policy, { uuid: String(row.uuid), webhookId: Number(webhook.id), issuer: issuerOf(this.options.issuer, policy.issuerAccount), data }) })
         : JSON.stringify(data)
-      outcome = await this.transport.post(String(webhook.uri), body, headers)
     } catch (error) {
       this.logger.error({ err: error, delivery: row.uuid }, 'webhook deliveries: could not sign')
-      outcome = { durationMs: 0, error: 'could not sign the delivery' }
+      return this.finish(row, webhook, { durationMs: 0, error: 'could not sign the delivery' })
     }
-    await this.finish(row, webhook, outcome)
+    await this.finish(row, webhook, await this.transport.post(String(webhook.uri), body, headers))
   }
 
-  /** The policy's newest key pair, opened once per process. */
-  private async policy(id: number): Promise<(SigningPolicy & { issuerAccount: string }) | undefined> {
+  /**
+   * The webhook and what signs for it (its policy and the policy's newest key, opened once per
+   * process), in one statement; undefined when the webhook is gone.
+   */
+  private async target(webhookId: number): Promise<{ webhook: Row; policy: (SigningPolicy & { issuerAccount: string }) | undefined; problem?: string } | undefined> {
     const found = await this.db
-      .selectFrom('webhook_policies as p')
-      .innerJoin(`${KEYS_TABLE} as k`, 'k.policy_id', 'p.id')
-      .select(['p.jwt_audience', 'p.jwt_claim_expires_in', 'k.kid', 'k.alg', 'k.private_key', 'k.issuer_account'])
-      .where('p.id', '=', id)
-      .orderBy('k.id', 'desc')
-      .limit(1)
+      .selectFrom('webhooks as w')
+      .leftJoin('webhook_policies as p', 'p.id', 'w.webhook_policy_id')
+      .leftJoin(`${KEYS_TABLE} as k`, (join) =>
+        join.on((eb) => eb('k.id', '=', eb.selectFrom(`${KEYS_TABLE} as newest`).select((e) => e.fn.max('newest.id').as('id')).whereRef('newest.policy_id', '=', 'p.id'))),
+      )
+      .select(['w.id', 'w.account_id', 'w.uri', 'w.webhook_policy_id', 'p.jwt_audience', 'p.jwt_claim_expires_in', 'k.kid', 'k.alg', 'k.private_key', 'k.issuer_account'])
+      .where('w.id', '=', webhookId)
       .executeTakeFirst()
     if (!found) return undefined
+    if (found.webhook_policy_id == null) return { webhook: found, policy: undefined }
     const kid = String(found.kid)
     let key = this.keys.get(kid)
     if (!key) {
+      try {
+        // A policy without a key must not turn into an unsigned delivery; a key sealed under
+        // another SECRET_KEY does not open.
+        if (found.kid == null) throw new Error(`webhook policy ${found.webhook_policy_id} has no key`)
+        key = await openPrivateKey(this.options.secretKey, kid, String(found.private_key), String(found.alg))
+      } catch (error) {
+        this.logger.error({ err: error, webhook: webhookId }, 'webhook deliveries: no key to sign with')
+        return { webhook: found, policy: undefined, problem: 'no key to sign with (see the log)' }
+      }
       if (this.keys.size >= KEYS_KEPT) this.keys.clear()
-      this.keys.set(kid, (key = await openPrivateKey(this.options.secretKey, kid, String(found.private_key), String(found.alg))))
+      this.keys.set(kid, key)
     }
-    return {
+    const policy = {
       kid,
       alg: String(found.alg),
       key,
@@ -237,6 +248,7 @@ export class DeliveryWorker {
       expiresIn: found.jwt_claim_expires_in == null ? undefined : Number(found.jwt_claim_expires_in),
       issuerAccount: String(found.issuer_account),
     }
+    return { webhook: found, policy }
   }
 
   /** Ends the attempt under this claim's lease: delivered, retried later, or failed for good; logs it. */
