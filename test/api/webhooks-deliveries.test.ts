@@ -4,6 +4,8 @@
 // issuer (discovery), and with the PEM of the install's answer; for all six algorithms, audience
 // and expiry included. Failures are retried with growing waits; every attempt is listed.
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose'
 import pino from 'pino'
@@ -185,6 +187,38 @@ for (const engine of engines) {
       assert.match(String(page.headers.link), /rel="next"/)
       // Another account's webhook has no attempts to show.
       assert.equal((await provider.call('GET', `/v1/webhooks/${instance.webhook.id}/deliveries`)).statusCode, 404)
+    })
+
+    it('follows no redirect, and reads no more of an answer than it needs', async () => {
+      // A redirect to another path of the receiver: a 3xx is a failed attempt, the target never asked.
+      const redirector = createServer((req, res) => {
+        req.resume()
+        if (req.url?.startsWith('/moved')) return void res.writeHead(302, { location: `${receiver.origin}/elsewhere` }).end()
+        // An endless answer: 200 at once, then a body that never ends.
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        const chunk = Buffer.alloc(64 * 1024, 'x')
+        const pump = () => {
+          while (res.write(chunk)) if (res.destroyed) return
+          res.once('drain', pump)
+        }
+        pump()
+      })
+      redirector.listen(0, '127.0.0.1')
+      await once(redirector, 'listening')
+      const base = `http://127.0.0.1:${(redirector.address() as { port: number }).port}`
+      try {
+        const moved = (await customer.call('POST', '/v1/webhooks', { event: 'webhook.verify', uri: `${base}/moved` })).json()
+        const endless = (await customer.call('POST', '/v1/webhooks', { event: 'webhook.verify', uri: `${base}/endless` })).json()
+        const [redirected] = await attemptsOf(moved.id, 1)
+        assert.deepEqual([redirected.status, redirected.response_code, redirected.error], ['failed', 302, 'answered 302'])
+        assert.deepEqual(receiver.at('/elsewhere'), [])
+        const [streamed] = await attemptsOf(endless.id, 1)
+        assert.deepEqual([streamed.status, streamed.response_code], ['delivered', 200])
+        assert.ok(streamed.duration < 1000, `read for ${streamed.duration} ms`)
+      } finally {
+        redirector.closeAllConnections()
+        redirector.close()
+      }
     })
 
     it('gives up after WEBHOOK_MAX_ATTEMPTS, then sends the next event; a receiver that never answers times out', async () => {
