@@ -24,6 +24,7 @@ import { openDatabase } from '../src/storage/database.ts'
 import { migrateToLatest } from '../src/storage/migrate.ts'
 import { createToken } from '../src/storage/tokens.ts'
 import { drawn, load, type Result, type Target } from './load.ts'
+import { benchWebhooks } from './webhooks.ts'
 
 const OFFERINGS = Number(process.env.BENCH_OFFERINGS ?? 100_000)
 const SMALL_ACCOUNTS = Number(process.env.BENCH_SMALL_ACCOUNTS ?? 1_000)
@@ -693,4 +694,9 @@ for (const store of stores) {
         `(first start: ${first.ms.toFixed(0)} ms, ${first.cpuMs.toFixed(0)} ms CPU, ${first.maxRssMb.toFixed(1)} MB)\n`,
     )
   }
+}
+// Webhook deliveries per algorithm and installs per algorithm (bench/webhooks.ts).
+if (process.env.BENCH_WEBHOOKS !== '0') {
+  process.stdout.write('\n')
+  await benchWebhooks(pgUrl)
 }

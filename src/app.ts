@@ -14,6 +14,7 @@ import { cors } from './http/cors.ts'
 import { errorHandler } from './http/error-handler.ts'
 import { clientErrorHandler, frameworkErrors } from './http/early-errors.ts'
 import { health } from './http/health.ts'
+import { discoveryRoutes, jwksRoutes } from './http/jwks.ts'
 import { openapi, openapiDocument } from './http/openapi.ts'
 import { canonicalUrl } from './http/paths.ts'
 import { people } from './http/people.ts'
@@ -69,6 +70,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
   await app.register(counters)
   await app.register(openapi)
   await app.register(health)
+  // The issuers' OpenID Connect discovery documents (webhook deliveries), public like /healthz.
+  await app.register(discoveryRoutes)
 
   await app.register(
     async (v1) => {
@@ -82,6 +85,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
       v1.get('/', { config: { public: true }, schema: { tags: ['operations'], summary: 'The API root', security: [] } }, async () => ({}))
       await v1.register(openapiDocument)
       for (const { resource, rules } of RESOURCES) await v1.register(recordRoutes(resource, rules))
+      await v1.register(jwksRoutes)
       await v1.register(people)
     },
     { prefix: '/v1' },

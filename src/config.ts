@@ -48,6 +48,22 @@ export interface Config {
   shutdownTimeoutSeconds: number
   /** Longest a large answer may take to be read by its client before it is abandoned (src/http/send-timeout.ts). */
   sendTimeoutSeconds: number
+  webhooks: {
+    /** The `iss` of deliveries with `{account}`; undefined: `<PUBLIC_URL or the server's URL>/accounts/{account}`. */
+    issuer: string | undefined
+    /** Deliver to loopback, private and link-local addresses too (tests, local development). */
+    allowPrivate: boolean
+    timeoutSeconds: number
+    maxAttempts: number
+    /** The first retry's delay; each next one doubles (with jitter). */
+    retryBaseMs: number
+    /** How often a worker looks for due deliveries written by other processes. */
+    pollMs: number
+    /** Deliveries one worker sends at once. */
+    concurrency: number
+    /** Whether `serve` runs a delivery worker in its process (`app-offerings worker` runs one alone). */
+    inServer: boolean
+  }
 }
 
 type Env = Record<string, string | undefined>
@@ -103,7 +119,29 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 30, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
     sendTimeoutSeconds: integer(env, 'SEND_TIMEOUT', 30, 1, 3600),
+    webhooks: {
+      issuer: optional(env, 'WEBHOOK_ISSUER', parseIssuer),
+      allowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      timeoutSeconds: integer(env, 'WEBHOOK_TIMEOUT', 10, 1, 300),
+      maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+      retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+      pollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10, 600_000),
+      concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
+      inServer: flag(env, 'WEBHOOK_WORKER', true),
+    },
   }
+}
+
+/** An http(s) URL template; `{account}` may stand anywhere, the host included. */
+function parseIssuer(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value.replaceAll('{account}', 'account'))
+  } catch {
+    throw new Error(`must be an http(s) URL, with {account} where the account goes, got "${value}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`must be an http(s) URL, got "${value}"`)
+  return value.replace(/\/+$/, '')
 }
 
 function optional<T>(env: Env, name: string, parse: (value: string) => T): T | undefined {

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   accounts: async () => (await import('./cli/accounts.ts')).accountsCommand,
   tokens: async () => (await import('./cli/tokens.ts')).tokensCommand,
   seed: async () => (await import('./cli/seed.ts')).seedCommand,
+  worker: async () => (await import('./cli/worker.ts')).workerCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

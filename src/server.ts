@@ -11,6 +11,8 @@ import { migrateToLatest, migrationsCurrent } from './storage/migrate.ts'
 import { underStartupLock } from './platform/startup-lock.ts'
 import { loadSecretKey } from './storage/settings.ts'
 import { createToken } from './storage/tokens.ts'
+import { startDeliveries, type DeliveryWorker } from './platform/webhooks/worker.ts'
+import { keyPool } from './storage/signing-keys.ts'
 
 export interface Running {
   app: FastifyInstance
@@ -43,8 +45,10 @@ export async function startServer(
     const address = await app.listen({ port: config.port, host: config.host })
     const url = apiUrl(config, address)
     if (!options.prepared) await underStartupLock(database, () => bootstrap(database, url, out))
+    // Webhook deliveries are sent from here too, unless a separate `app-offerings worker` does it.
+    const worker = config.webhooks.inServer ? startDeliveries(database, config, logger, secretKey, url) : undefined
     logger.info({ url }, 'listening')
-    return { app, database, url, close: () => stop(app, database, config, logger) }
+    return { app, database, url, close: () => stop(app, database, config, logger, worker) }
   } catch (error) {
     await database.close().catch(() => {})
     throw error
@@ -65,13 +69,16 @@ export function apiUrl(config: Config, address = `http://${config.host}:${config
  * Stops accepting, lets requests in flight finish, and after SHUTDOWN_TIMEOUT closes the
  * connections of those that have not; then closes the database.
  */
-async function stop(app: FastifyInstance, database: Database, config: Config, logger: Logger): Promise<void> {
+async function stop(app: FastifyInstance, database: Database, config: Config, logger: Logger, worker?: DeliveryWorker): Promise<void> {
   const force = setTimeout(() => {
     logger.warn('shutdown: closing the connections of requests still in flight')
     app.server.closeAllConnections()
   }, config.shutdownTimeoutSeconds * 1000).unref()
   try {
     await app.close()
+    // Sends in flight finish (each within WEBHOOK_TIMEOUT); what is left waits in the outbox.
+    await worker?.stop()
+    await keyPool.settled()
   } finally {
     clearTimeout(force)
     await database.close()

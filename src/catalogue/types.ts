@@ -383,3 +383,42 @@ export function objectList(check: (items: Record<string, unknown>[]) => string |
     schema: () => Type.Array(Type.Object({ key: Type.String() })),
   }
 }
+
+/**
+ * A list of short strings (a webhook's `app_offering_references`), stored as JSON text. Not
+ * filterable: nothing asks to find records by one of their items.
+ */
+export function stringList(options: { maxItems: number; max: number }): FieldType {
+  const item = string({ max: options.max, trim: true })
+  return {
+    kind: 'list',
+    blank: '',
+    filter: undefined,
+    coerce(input) {
+      if (input === null || input === '') return { value: [] }
+      if (!Array.isArray(input)) return { error: Messages.invalid }
+      const values: string[] = []
+      for (const raw of input) {
+        const coerced = item.coerce(raw)
+        if ('error' in coerced) return coerced
+        if (coerced.value !== null && !values.includes(coerced.value as string)) values.push(coerced.value as string)
+      }
+      return { value: values }
+    },
+    check(value) {
+      const list = value as string[]
+      if (list.length > options.maxItems) return Messages.tooLong(options.maxItems, 'characters').replace('characters', 'items')
+      for (const text of list) {
+        const problem = item.check!(text)
+        if (problem) return problem
+      }
+      return undefined
+    },
+    render: (stored) => (stored === '' || stored == null ? [] : JSON.parse(stored as string)),
+    store: (value) => JSON.stringify(value ?? []),
+    column: TEXT_COLUMN,
+    cursor: () => false,
+    maxText: 2 + options.maxItems * (3 + ESCAPED * 2 * options.max),
+    schema: () => Type.Array(Type.String({ maxLength: options.max })),
+  }
+}

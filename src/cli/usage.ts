@@ -4,6 +4,7 @@
 export const USAGE = `usage: app-offerings <command> [options]
 
   serve [--workers N]                      run the API server (npm start)
+  worker                                   send webhook deliveries, without the API server
   migrate                                  create or update the database schema
   accounts create <id> --name <name>       add an account (with its default person)
   accounts list                            list the accounts: ids, names, created, whom they trust
@@ -27,8 +28,20 @@ const SUBCOMMANDS: Record<string, Record<string, string>> = {
 
 Runs the API server on HOST:PORT (default 127.0.0.1:3000), migrating the database first. On an
 empty database it creates the account "demo" and prints a write token for it once, on stderr.
+It also sends webhook deliveries, unless WEBHOOK_WORKER=false (see: app-offerings worker).
 
   --workers N   processes sharing the port (also WORKERS; needs PostgreSQL and REDIS_URL)`,
+  },
+  worker: {
+    '': `usage: app-offerings worker
+
+Sends the webhook deliveries waiting in the database (signed, retried, in order per webhook), without
+serving the API; stops on SIGTERM or SIGINT once its sends in flight end. serve sends them too
+unless WEBHOOK_WORKER=false; any number of workers may share one PostgreSQL. Needs a migrated
+database and the deployment's SECRET_KEY (or the one kept in the database). Takes no arguments.
+
+Settings: WEBHOOK_ISSUER, WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT, WEBHOOK_MAX_ATTEMPTS,
+WEBHOOK_RETRY_BASE_MS, WEBHOOK_POLL_MS, WEBHOOK_CONCURRENCY (see the README).`,
   },
   migrate: {
     '': `usage: app-offerings migrate

@@ -1,11 +1,11 @@
 // Audit entries: one per write of a record, in the write's own transaction, saying who, when,
-// what (create, update, publish) and {field: [old, new]} for every field the write changed, with
+// what (create, update, publish, delete) and {field: [old, new]} for every field the write changed, with
 // values as the API renders them (a reference as its id).
 import type { Resource, Row } from '../catalogue/resource.ts'
 import type { Actor } from './rules.ts'
 import type { RecordQueries } from './store.ts'
 
-export type AuditAction = 'create' | 'update' | 'publish'
+export type AuditAction = 'create' | 'update' | 'publish' | 'delete'
 
 export const AUDIT_TABLE = 'audit_entries'
 
@@ -16,7 +16,8 @@ export function changes(resource: Resource, before: Row | undefined, after: Row)
     if (!field.column || !field.type.column) continue
     const old = before ? field.type.render(before[field.column]) : null
     const now = field.type.render(after[field.column])
-    if (old !== now) changed[field.name] = [old, now]
+    // A list renders to a new array each time: compared by its text.
+    if (old !== now && (typeof now !== 'object' || JSON.stringify(old) !== JSON.stringify(now))) changed[field.name] = [old, now]
   }
   return changed
 }

@@ -7,7 +7,7 @@ import type { Filter } from '../query/parse.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
 import type { Sharing } from './sharing.ts'
-import type { Scope } from './store.ts'
+import type { RecordQueries, Scope } from './store.ts'
 
 /** Who writes: the person behind the token (audit entries name them as `created_by`). */
 export interface Actor {
@@ -29,6 +29,47 @@ export interface Write {
   context: WriteContext
   /** The stored record, on update. */
   existing?: Row
+  services: WriteServices
+  /** The targets of shared references as the records core found them (Rules.references), by field name. */
+  targets: Map<string, Row>
+  /**
+   * Another resource's create, prepared now (body read, its rules run, slow work such as key
+   * generation done, before any transaction opens) and written later in this write's unit of
+   * work: the records a write brings along (an install's webhook policy and webhook).
+   */
+  prepareCreate(resource: Resource, rules: Rules, account: Account, body: Record<string, unknown>, internal?: Row): Promise<PreparedCreate>
+}
+
+/** What the records core is given besides the database: the deployment's secret and nodeID domain. */
+export interface WriteServices {
+  secretKey: string
+  nodeIdDomain: string
+}
+
+/** A write's transaction, as its effects see it. */
+export interface Unit {
+  trx: RecordQueries
+  account: Account
+  context: WriteContext
+  /** The write's time (epoch seconds). */
+  now: number
+  /** Outbox events written in this unit (records/outbox.ts): the worker is woken after the commit. */
+  events: number
+}
+
+/** A create made ready outside a transaction, written inside one (`columns`: more to store, such as ids known only then). */
+export interface PreparedCreate {
+  write(unit: Unit, columns?: Row): Promise<Row>
+}
+
+/**
+ * What a write brings along in its own transaction, decided before the transaction opens:
+ * `before` writes other records and answers columns to add to the row (their ids); `after` sees
+ * the row as written and writes what follows from it (outbox events, key pairs).
+ */
+export interface Effects {
+  before?(unit: Unit): Promise<Row | void>
+  after?(unit: Unit, row: Row): Promise<void>
 }
 
 export interface Rules {
@@ -82,4 +123,18 @@ export interface Rules {
    * the record's owner reads the child records bound to it, as the child's readers may.
    */
   children?: Array<{ name: string; resource: Resource; rules: Rules; bind(parent: Row): Filter[] }>
+  /**
+   * The write's effects (see Effects): asked once the body has been read and the columns to
+   * write are known, before the transaction; slow work (generating a key pair) belongs here.
+   */
+  effects?(write: Write, columns: Row): Promise<Effects | void>
+  /**
+   * Records may be deleted (RecordWriter.delete, DELETE answers 204): refused with `error` while
+   * a row of a `blockers` table points at the record, and the rows of `dependents` tables that
+   * belong to it go with it, in one transaction.
+   */
+  deletable?: {
+    blockers: Array<{ table: string; column: string; error: FieldError }>
+    dependents: Array<{ table: string; column: string }>
+  }
 }

@@ -1,7 +1,8 @@
 // The one write path. Every write of a record, whoever makes it (a REST route, the CLI's seeding,
-// later GraphQL and the workers), is a unit of work here:
+// the webhook worker, later GraphQL), is a unit of work here:
 //   body -> catalogue (coercion, Rails-worded errors) -> the resource's rules -> references ->
-//   one transaction {row, version, audit entry}
+//   effects prepared (slow work such as key generation) ->
+//   one transaction {companion records, row, version, audit entry, key rows and outbox events}
 // and answers the record as that transaction wrote it, so a commit is never followed by a
 // second read that could fail (a saved create answered 503 would be retried into a 422).
 import { sql } from 'kysely'
@@ -10,11 +11,12 @@ import type { Field, Resource, Row } from '../catalogue/resource.ts'
 import { Messages } from '../catalogue/types.ts'
 import { Errors } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
-import { isUniqueViolation, nowSeconds } from '../storage/database.ts'
+import { isForeignKeyViolation, isUniqueViolation, nowSeconds } from '../storage/database.ts'
 import { changes, writeAudit, type AuditEntry } from './audit.ts'
+import { notifyOutbox } from './outbox.ts'
 import { visibleRows } from './sharing.ts'
-import type { Rules, WriteContext } from './rules.ts'
-import type { RecordQueries, RecordStore } from './store.ts'
+import type { Effects, PreparedCreate, Rules, Unit, Write, WriteContext, WriteServices } from './rules.ts'
+import { RecordStore, type RecordQueries } from './store.ts'
 
 /** Rows per INSERT and per transaction when many records are written at once (seeding). */
 const ROWS_PER_STATEMENT = 200
@@ -32,12 +34,23 @@ export class RecordWriter {
   /** What an answer renders: every column, and the version. */
   private readonly returned: string[]
 
+  /** Writers of the records a write brings along (records/rules.ts, Write.prepareCreate), by table. */
+  private readonly companions = new Map<string, RecordWriter>()
+
   constructor(
     private readonly store: RecordStore,
     private readonly rules: Rules = {},
+    // Only resources whose rules seal keys or write events need real ones.
+    private readonly services: WriteServices = { secretKey: '', nodeIdDomain: 'localhost' },
   ) {
     this.resource = store.resource
     this.returned = [...this.resource.columns, 'lock_version']
+  }
+
+  private companion(resource: Resource, rules: Rules): RecordWriter {
+    let writer = this.companions.get(resource.table)
+    if (!writer) this.companions.set(resource.table, (writer = new RecordWriter(new RecordStore(this.store.database, resource), rules, this.services)))
+    return writer
   }
 
   /**
@@ -45,8 +58,22 @@ export class RecordWriter {
    * references already found (many records in one call point at the same few).
    */
   private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
+    return (await this.prepare(account, input, mode, context, existing, knownTargets)).columns
+  }
+
+  /** The columns to write and the write's effects (records/rules.ts), all decided before any transaction. */
+  private async prepare(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>, internal: Row = {}): Promise<{ columns: Row; effects: Effects | void }> {
     const body = readBody(this.resource, input, mode)
-    const write = { mode, body, account, context, existing }
+    const write: Write = {
+      mode,
+      body,
+      account,
+      context,
+      existing,
+      services: this.services,
+      targets: new Map(),
+      prepareCreate: (resource, rules, owner, companionBody, internal) => this.companion(resource, rules).prepareCreate(owner, companionBody, context, internal),
+    }
     this.rules.prepare?.(write)
     requireFields(this.resource, body, mode)
     const derived: Row = {}
@@ -58,11 +85,14 @@ export class RecordWriter {
         // A target another account may share with the writer; the rules judge it.
         const target = await this.store.visibleTarget(account.id, field, id as number, shared.sharing)
         if (!target) body.fail(field.name, Messages.mustExist)
-        else Object.assign(derived, shared.check(write, target) ?? {})
+        else {
+          write.targets.set(field.name, target)
+          Object.assign(derived, shared.check(write, target) ?? {})
+        }
       } else if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
     }
     if (!body.ok) throw Errors.validationFailed(body.errorList())
-    const columns: Row = {}
+    const columns: Row = { ...internal }
     for (const [column, value] of Object.entries(derived)) if (!existing || existing[column] !== value) columns[column] = value
     for (const [name, value] of body.values) {
       const field = this.resource.field(name)!
@@ -70,7 +100,8 @@ export class RecordWriter {
       const stored = field.type.store(value)
       if (!existing || existing[field.column] !== stored) columns[field.column] = stored
     }
-    return columns
+    const effects = this.rules.effects && (mode === 'create' || Object.keys(columns).length > 0) ? await this.rules.effects(write, columns) : undefined
+    return { columns, effects }
   }
 
   private async targetExists(account: string, field: Field, id: number, known?: Set<string>): Promise<boolean> {
@@ -82,9 +113,12 @@ export class RecordWriter {
   }
 
   /** Runs a write; a unique constraint failure is the resource's field error (or a 409). */
-  private async transaction<T>(work: (trx: RecordQueries) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (trx: RecordQueries) => Promise<T>, unit?: Omit<Unit, 'trx'>): Promise<T> {
     try {
-      return await this.store.db.transaction().execute(work)
+      const result = await this.store.db.transaction().execute(work)
+      // Committed: a worker of this process sends the new events now rather than at its next poll.
+      if (unit && unit.events > 0) notifyOutbox()
+      return result
     } catch (error) {
       if (isUniqueViolation(error)) throw this.rules.unique ? Errors.validationFailed([this.rules.unique]) : Errors.conflict()
       throw error
@@ -93,20 +127,37 @@ export class RecordWriter {
 
   /** Creates a record; answers it as committed, references attached. */
   async create(account: Account, input: Record<string, unknown>, context: WriteContext): Promise<Row> {
-    const columns = await this.columns(account, input, 'create', context)
-    const now = nowSeconds()
+    const prepared = await this.prepareCreate(account, input, context)
+    const unit = { account, context, now: nowSeconds(), events: 0 }
     return this.transaction(async (trx) => {
-      const row = await trx
-        .insertInto(this.resource.table)
-        .values({ ...columns, account_id: account.id, created_at: now, updated_at: now })
-        .returning(this.returned)
-        .executeTakeFirstOrThrow()
-      await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined)])
-      // Issue 13: a create's outbox events (app_instance.create, webhook.verify) go here.
+      const row = await prepared.write(Object.assign(unit, { trx }))
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
       return row
-    })
+    }, unit)
+  }
+
+  /**
+   * A create read and judged now (body, rules, references, effects prepared), written later in a
+   * unit of work: the row, its audit entry and its effects. `create` is this in a transaction of
+   * its own; another write's effects use it for the records they bring along.
+   */
+  async prepareCreate(account: Account, input: Record<string, unknown>, context: WriteContext, internal: Row = {}): Promise<PreparedCreate> {
+    const { columns, effects } = await this.prepare(account, input, 'create', context, undefined, undefined, internal)
+    return {
+      write: async (unit, known = {}) => {
+        const added = (await effects?.before?.(unit)) ?? {}
+        const row = await unit.trx
+          .insertInto(this.resource.table)
+          .values({ ...columns, ...known, ...added, account_id: account.id, created_at: unit.now, updated_at: unit.now })
+          .returning(this.returned)
+          .executeTakeFirstOrThrow()
+        await writeAudit(unit.trx, [this.entry(account, row, 'create', context, unit.now, undefined)])
+        // The outbox events of a create (app_instance.create, webhook.verify) and what else follows.
+        await effects?.after?.(unit, row)
+        return row
+      },
+    }
   }
 
   /**
@@ -115,15 +166,17 @@ export class RecordWriter {
    * changed. A body that changes nothing writes nothing and answers the record as it is.
    */
   async update(account: Account, existing: Row, input: Record<string, unknown>, context: WriteContext, expectedVersion?: number): Promise<Row> {
-    const columns = await this.columns(account, input, 'update', context, existing)
+    const { columns, effects } = await this.prepare(account, input, 'update', context, existing)
     if (Object.keys(columns).length === 0) return existing
     const now = nowSeconds()
+    const unit = { account, context, now, events: 0 }
     return this.transaction(async (trx) => {
       // The owner, or an account the resource's sharing lets write (the caller read it so).
       const owner = existing.account_id === undefined ? account.id : String(existing.account_id)
+      const added = (await effects?.before?.(Object.assign(unit, { trx }))) ?? {}
       let query = trx
         .updateTable(this.resource.table)
-        .set({ ...columns, updated_at: now, lock_version: sql`lock_version + 1` })
+        .set({ ...columns, ...added, updated_at: now, lock_version: sql`lock_version + 1` })
         .where((eb) => (owner === account.id || !this.store.sharing ? eb('account_id', '=', account.id) : visibleRows(eb, account.id, this.store.sharing)))
         .where('id', '=', Number(existing.id))
       if (expectedVersion !== undefined) query = query.where('lock_version', '=', expectedVersion)
@@ -136,10 +189,43 @@ export class RecordWriter {
         throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
       }
       await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
-      // Issue 13: an update's outbox events (app_instance.update) go here, in this transaction.
+      // An update's outbox events (app_instance.update, webhook.verify on a new URI), in this transaction.
+      await effects?.after?.(Object.assign(unit, { trx }), row)
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
       return row
+    }, unit)
+  }
+
+  /**
+   * Deletes a record of the account (read by the caller) with the rows that belong to it
+   * (`Rules.deletable.dependents`), in one transaction with a `delete` entry naming its last
+   * values; a 422 while a `blockers` row points at it, nothing deleted.
+   */
+  async delete(account: Account, existing: Row, context: WriteContext): Promise<void> {
+    const rules = this.rules.deletable
+    if (!rules) throw new Error(`${this.resource.name} cannot be deleted`)
+    const id = Number(existing.id)
+    const now = nowSeconds()
+    await this.transaction(async (trx) => {
+      for (const blocker of rules.blockers) {
+        const used = await trx.selectFrom(blocker.table).select('id').where(blocker.column, '=', id).limit(1).executeTakeFirst()
+        if (used) throw Errors.validationFailed([blocker.error])
+      }
+      // Dependents first: they point at the row (foreign keys are checked at once on both engines).
+      for (const dependent of rules.dependents) await trx.deleteFrom(dependent.table).where(dependent.column, '=', id).execute()
+      let gone: Row | undefined
+      try {
+        gone = await trx.deleteFrom(this.resource.table).where('account_id', '=', account.id).where('id', '=', id).returning(['id']).executeTakeFirst()
+      } catch (error) {
+        // A blocker written since the check above (a webhook made with this policy meanwhile).
+        if (isForeignKeyViolation(error) && rules.blockers.length > 0) throw Errors.validationFailed([rules.blockers[0].error])
+        throw error
+      }
+      if (!gone) throw Errors.notFound()
+      const last = changes(this.resource, undefined, existing)
+      const entry: AuditEntry = { resource: this.resource, account: account.id, recordId: id, action: 'delete', actor: context.actor, at: now, changes: Object.fromEntries(Object.entries(last).map(([name, [, value]]) => [name, [value, null]])) }
+      await writeAudit(trx, [entry])
     })
   }
 
@@ -149,6 +235,8 @@ export class RecordWriter {
    * the times it was made at elsewhere, as an import does. Answers how many.
    */
   async createMany(account: Account, inputs: Iterable<ImportedRecord>, context: WriteContext, progress?: (done: number) => void): Promise<number> {
+    // Rows go in by the hundred: a resource whose writes bring effects along is written one by one.
+    if (this.rules.effects) throw new Error(`${this.resource.name} cannot be written in bulk: its writes have effects`)
     const known = new Set<string>()
     let batch: Row[] = []
     let done = 0
@@ -187,7 +275,7 @@ export class RecordWriter {
    * (neither its lock_version nor its updated_at moves). A record that is not a draft, or a draft
    * that fails validation as it stands, is a 422 and nothing is written.
    *
-   * The place for the outbox events of issue 13: inside this transaction, after the entries.
+   * No outbox event follows a publish (lifecycle.md names none).
    */
   async publish(account: Account, draft: Row, context: WriteContext): Promise<Row> {
     const rules = this.rules.publish
@@ -218,7 +306,6 @@ export class RecordWriter {
         { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
         this.entry(account, row, 'create', context, now, undefined),
       ])
-      // Issue 13: the outbox events of a publish go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
       return row

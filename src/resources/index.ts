@@ -11,13 +11,20 @@ import { uiExtensions, uiExtensionVersions } from './ui-extensions/fields.ts'
 import { uiExtensionRules } from './ui-extensions/rules.ts'
 import { appInstances } from './app-instances/fields.ts'
 import { appInstanceRules } from './app-instances/rules.ts'
+import { webhookPolicies } from './webhook-policies/fields.ts'
+import { webhookPolicyRules } from './webhook-policies/rules.ts'
+import { webhooks } from './webhooks/fields.ts'
+import { webhookRules } from './webhooks/rules.ts'
+import { webhookDeliveries } from './webhook-deliveries/fields.ts'
 
-/** Record tables no REST route serves: trusts, written by the CLI. */
-export const INTERNAL_RESOURCES: ReadonlyArray<Resource> = [trusts, uiExtensionVersions]
+/** Record tables no collection route of their own serves: trusts (the CLI's), versions and delivery attempts (under their parents). */
+export const INTERNAL_RESOURCES: ReadonlyArray<Resource> = [trusts, uiExtensionVersions, webhookDeliveries]
 
 export const RESOURCES: ReadonlyArray<{ resource: Resource; rules: Rules }> = [
   { resource: appOfferings, rules: appOfferingRules },
   { resource: serviceInstances, rules: serviceInstanceRules },
   { resource: appInstances, rules: appInstanceRules },
   { resource: uiExtensions, rules: uiExtensionRules },
+  { resource: webhookPolicies, rules: webhookPolicyRules },
+  { resource: webhooks, rules: webhookRules },
 ]

@@ -125,6 +125,13 @@ export function routeSchemas(resource: Resource) {
       params: IdParams,
       response: { 201: record, ...errorResponses(404, 422) },
     },
+    remove: {
+      tags,
+      summary: `Delete one of ${resource.name}`,
+      headers: Type.Object({ ...accountHeaders, ...IF_MATCH_HEADERS }),
+      params: IdParams,
+      response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(404, 409, 422) },
+    },
     update: (method: 'PATCH' | 'PUT') => ({
       tags,
       summary: method === 'PUT' ? `Update one of ${resource.name} (as PATCH)` : `Update one of ${resource.name}`,

@@ -1,6 +1,7 @@
 // The `app-offerings` command as a user runs it: a child process on a fresh store of each engine.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import pino from 'pino'
@@ -389,6 +390,8 @@ describe('help and usage errors', () => {
       [['accounts', 'list', '--help'], /^usage: app-offerings accounts list/],
       [['tokens', 'create', '--help'], /^usage: app-offerings tokens create --account <id>[^]*--person <name>/],
       [['tokens', 'help', 'list'], /^usage: app-offerings tokens list --account <id>/],
+      [['worker', '--help'], /^usage: app-offerings worker\n\nSends the webhook deliveries/],
+      [['help', 'worker'], /^usage: app-offerings worker/],
     ]
     for (const [args, usage] of cases) {
       const res = await cli(nowhere, args)
@@ -406,6 +409,8 @@ describe('help and usage errors', () => {
       [['accounts', 'create', 'wdc', '--name', '"Widget'], /^app-offerings: unbalanced quote in argument: "Widget/],
       [['migrate', 'now'], /^app-offerings: migrate: unexpected argument "now"/],
       [['tokens', 'create', '--account'], /^app-offerings: option --account needs a value/],
+      [['worker', 'now'], /^app-offerings: worker: unexpected argument "now"/],
+      [['worker', '--fast'], /^app-offerings: unknown option: --fast \(see: app-offerings worker --help\)/],
     ]
     for (const [args, message] of cases) {
       const res = await cli(nowhere, args)
@@ -420,6 +425,42 @@ describe('help and usage errors', () => {
     const bare = await cli(nowhere, [])
     assert.equal(bare.code, 2)
     assert.match(bare.stderr, /^usage: app-offerings <command>/)
+  })
+})
+
+describe('the worker command', () => {
+  let store: TestStore
+  before(async () => {
+    store = await freshStore('sqlite')
+  })
+  after(async () => {
+    await store?.drop()
+  })
+
+  it('refuses a database that is not migrated, and a bad setting, in one line', async () => {
+    const unmigrated = await cli(store, ['worker'])
+    assert.equal(unmigrated.code, 1)
+    assert.match(unmigrated.stderr, /^app-offerings: the database is not migrated to this version: run app-offerings migrate \(or serve\) first\n$/)
+    const badTimeout = await cli(store, ['worker'], { WEBHOOK_TIMEOUT: '0' })
+    assert.equal(badTimeout.code, 2)
+    assert.equal(badTimeout.stderr, 'app-offerings: WEBHOOK_TIMEOUT: must be between 1 and 300, got 0\n')
+  })
+
+  it('runs on a migrated database until SIGTERM, then stops with status 0', async () => {
+    assert.equal((await cli(store, ['migrate'])).code, 0)
+    const child = spawn(process.execPath, [command(), 'worker'], { env: { ...process.env, DATABASE_URL: store.url, LOG_LEVEL: 'info', SECRET_KEY: 'worker-secret-key-0123456789abcdefghij' } })
+    let stdout = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    const deadline = Date.now() + 30_000
+    while (!stdout.includes('webhook worker started')) {
+      assert.ok(Date.now() < deadline, stdout)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.match(stdout, /"issuer":"http:\/\/127\.0\.0\.1:3000\/accounts\/\{account\}"/)
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0)
+    assert.match(stdout, /"msg":"webhook worker stopped"/)
   })
 })
 

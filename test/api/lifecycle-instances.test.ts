@@ -72,7 +72,12 @@ for (const engine of engines) {
       assert.equal(made.suspended, false)
       assert.equal(made.suspension_comment, null)
       assert.equal(typeof made.nodeID, 'string')
-      assert.deepEqual((await c2.call('GET', `/v1/app_instances/${made.id}`)).json(), made)
+      // The install made the customer's webhook and policy; the key's PEM is in this answer only.
+      assert.equal(made.webhook.name, 'C offering')
+      assert.match(made.webhook_policy.name, /^RS256 policy /)
+      assert.match(made.public_key_pem, /^-----BEGIN PUBLIC KEY-----\n/)
+      const { public_key_pem: _, ...stored } = made
+      assert.deepEqual((await c2.call('GET', `/v1/app_instances/${made.id}`)).json(), stored)
     })
 
     it('refuses a draft, a disabled version, an untrusted or unknown offering, and provider fields from the customer: 422', async () => {

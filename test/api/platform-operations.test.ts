@@ -150,11 +150,28 @@ describe('configuration', () => {
       [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.1, proxy.example.com' }, 'TRUST_PROXY'],
       [{ RESULT_CACHE_AFTER: '3' }, 'RESULT_CACHE_AFTER'],
+      [{ WEBHOOK_ISSUER: 'ftp://{account}.example.com' }, 'WEBHOOK_ISSUER'],
+      [{ WEBHOOK_ISSUER: 'not a url' }, 'WEBHOOK_ISSUER'],
+      [{ WEBHOOK_ALLOW_PRIVATE: 'sometimes' }, 'WEBHOOK_ALLOW_PRIVATE'],
+      [{ WEBHOOK_TIMEOUT: '0' }, 'WEBHOOK_TIMEOUT'],
+      [{ WEBHOOK_TIMEOUT: '10s' }, 'WEBHOOK_TIMEOUT'],
+      [{ WEBHOOK_MAX_ATTEMPTS: '101' }, 'WEBHOOK_MAX_ATTEMPTS'],
+      [{ WEBHOOK_RETRY_BASE_MS: '0' }, 'WEBHOOK_RETRY_BASE_MS'],
+      [{ WEBHOOK_POLL_MS: '1' }, 'WEBHOOK_POLL_MS'],
+      [{ WEBHOOK_CONCURRENCY: '0' }, 'WEBHOOK_CONCURRENCY'],
+      [{ WEBHOOK_WORKER: 'perhaps' }, 'WEBHOOK_WORKER'],
     ]
     for (const [env, variable] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)
     }
     assert.equal(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://localhost/x', REDIS_URL: 'redis://localhost' }).workers, 2)
+  })
+
+  it('reads the webhook settings, with the spec defaults', () => {
+    assert.deepEqual(loadConfig({}).webhooks, { issuer: undefined, allowPrivate: false, timeoutSeconds: 10, maxAttempts: 10, retryBaseMs: 10_000, pollMs: 1000, concurrency: 8, inServer: true })
+    const set = loadConfig({ WEBHOOK_ISSUER: 'https://{account}.example.com/', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT: '3', WEBHOOK_MAX_ATTEMPTS: '5', WEBHOOK_WORKER: 'false' }).webhooks
+    assert.equal(set.issuer, 'https://{account}.example.com')
+    assert.deepEqual([set.allowPrivate, set.timeoutSeconds, set.maxAttempts, set.inServer], [true, 3, 5, false])
   })
 
   it('takes TRUST_PROXY as true/false or as the proxies whose X-Forwarded-For counts', async () => {

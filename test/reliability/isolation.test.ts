@@ -12,7 +12,11 @@ import { offeringBody } from '../support/workload.ts'
 import { setTrust } from '../../src/cli/trust.ts'
 
 // Answered without a token (conventions.md, top).
-const PUBLIC = new Set(['GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs', 'GET /docs/assets/:file'])
+const PUBLIC = new Set([
+  'GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs', 'GET /docs/assets/:file',
+  // Key sets and discovery documents of webhook issuers: public keys, for receivers without a token.
+  'GET /v1/accounts/:account/jwks', 'GET /accounts/:account/.well-known/openid-configuration',
+])
 const MISSING_ID = 999_999_999
 
 interface Route {
@@ -71,12 +75,16 @@ for (const engine of engines) {
       const instance = await victim.call('POST', '/v1/app_instances', { app_offering_id: published.json().id })
       assert.equal(instance.statusCode, 201, instance.body)
       victims.set('app_instances', { id: instance.json().id, type: 'AppInstance' })
+      // The install made the victim's webhook and policy.
+      victims.set('webhooks', { id: instance.json().webhook.id, type: 'Webhook' })
+      victims.set('webhook_policies', { id: instance.json().webhook_policy.id, type: 'WebhookPolicy' })
       const extension = await victim.call('POST', '/v1/ui_extensions', { name: `Victim extension ${victim.id}`, html: '<p>victim</p>' })
       assert.equal(extension.statusCode, 201, extension.body)
       assert.equal((await victim.call('POST', `/v1/ui_extensions/${extension.json().id}/activate`)).statusCode, 201)
       victims.set('ui_extensions', { id: extension.json().id, type: 'UiExtension' })
       victims.set('people', { id: (await victim.call('GET', '/v1/me')).json().id, type: 'Person' })
-      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID]
+      const policyKid = (await victim.call('GET', `/v1/webhook_policies/${instance.json().webhook_policy.id}/jwks`)).json().keys[0].kid
+      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID, instance.json().webhook.nodeID, instance.json().webhook_policy.nodeID, policyKid]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })
       await intruder.call('POST', '/v1/app_offerings', offeringBody(own.json().id, 'Intruder app'))

@@ -5,7 +5,10 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { sql, type Kysely } from 'kysely'
+import { setTrust } from '../../src/cli/trust.ts'
+import { openPrivateJwk } from '../../src/storage/signing-keys.ts'
 import { Client, provision, spawnServer, type ServerProcess, type Tenant } from '../support/server-process.ts'
+import { offeringBody } from '../support/workload.ts'
 import { engines, freshStore, type TestStore } from '../support/stores.ts'
 
 /** Every value of every table, as text. */
@@ -98,6 +101,82 @@ for (const engine of engines) {
           const bytes = readFileSync(file).toString('latin1')
           for (const token of all()) assert.ok(!bytes.includes(token.slice(3)), `${file} holds a token`)
         }
+      }
+    })
+  })
+}
+
+for (const engine of engines) {
+  describe(`webhook signing keys (${engine})`, () => {
+    let store: TestStore
+    let server: ServerProcess | undefined
+    after(async () => {
+      await server?.stop()
+      await store?.drop()
+    })
+
+    it('keeps private keys sealed: not in a table, the log or an answer; the public PEM only in the answer that made it', async () => {
+      store = await freshStore(engine)
+      const [provider, customer] = await provision(store, 2)
+      const setup = store.open()
+      await setTrust(setup, customer.id, provider.id, true)
+      await setup.close()
+      server = await spawnServer(store.url, { LOG_LEVEL: 'trace', WEBHOOK_ALLOW_PRIVATE: 'true' })
+      const answers: string[] = []
+      const as = (tenant: Tenant) => new Client(server!.origin, tenant.token)
+      const [p, c] = [as(provider), as(customer)]
+      const call = async (client: Client, method: string, path: string, body?: unknown) => {
+        const res = await client.call(method, path, body)
+        answers.push(`${res.status} ${JSON.stringify(res.headers)} ${res.text}`)
+        return res
+      }
+      let pems: string[]
+      try {
+        const si = await call(p, 'POST', '/v1/service_instances', { name: 'Mail' })
+        const draft = await call(p, 'POST', '/v1/app_offerings', { ...offeringBody(si.json().id, 'Signed app'), webhook_uri_template: 'http://127.0.0.1:9/{account}', disabled: false })
+        const version = await call(p, 'POST', `/v1/app_offerings/${draft.json().id}/publish`)
+        const install = await call(c, 'POST', '/v1/app_instances', { app_offering_id: version.json().id })
+        assert.equal(install.status, 201, install.text)
+        const policy = await call(c, 'POST', '/v1/webhook_policies', { jwt_alg: 'rs512' })
+        assert.equal(policy.status, 201, policy.text)
+        pems = [install.json().public_key_pem, policy.json().public_key_pem]
+        await call(c, 'GET', `/v1/app_instances/${install.json().id}`)
+        await call(p, 'GET', `/v1/app_instances/${install.json().id}`)
+        await call(c, 'GET', `/v1/webhook_policies/${policy.json().id}`)
+        await call(c, 'GET', '/v1/webhook_policies')
+        await call(c, 'GET', `/v1/webhook_policies/${policy.json().id}/jwks`)
+        await call(c, 'GET', `/v1/accounts/${customer.id}/jwks.json`)
+        await call(c, 'GET', `/v1/accounts/${provider.id}/jwks.json`)
+        await call(c, 'GET', `/v1/webhook_policies/${policy.json().id}/audit`)
+        await call(c, 'GET', `/v1/webhooks/${install.json().webhook.id}/deliveries`)
+      } finally {
+        await p.close()
+        await c.close()
+      }
+      // Each PEM appears in exactly one answer: the one that made it.
+      for (const pem of pems) assert.equal(answers.filter((a) => a.includes(JSON.stringify(pem).slice(1, 40))).length, 1)
+      // Let the log drain, then read it with the rest.
+      const running = server
+      await running.stop()
+      server = undefined
+      const log = running.output()
+      assert.match(log, /"msg":"request"/)
+
+      const database = store.open()
+      const sealed = await (database.db as Kysely<any>).selectFrom('webhook_keys').select(['kid', 'private_key']).execute()
+      await database.close()
+      assert.equal(sealed.length, 2)
+      const secret = 'reliability-secret-key-0123456789abcdef'
+      const privates = sealed.map((row) => openPrivateJwk(secret, row.kid, row.private_key))
+      const parts = privates.flatMap((jwk) => [jwk.d, jwk.p, jwk.q].filter((v): v is string => typeof v === 'string'))
+      assert.ok(parts.length >= 4)
+      // Sealed under another secret, the key does not open.
+      assert.throws(() => openPrivateJwk('another-secret-key-0123456789abcdefgh', sealed[0].kid, sealed[0].private_key))
+      const stored = await everyRow(store)
+      for (const part of parts) {
+        assert.ok(!stored.includes(part), 'a table holds a private key in the clear')
+        for (const answer of answers) assert.ok(!answer.includes(part), 'an answer holds a private key')
+        assert.ok(!log.includes(part), 'the log holds a private key')
       }
     })
   })

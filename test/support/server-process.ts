@@ -187,3 +187,35 @@ export class Client {
     return this.pool.destroy()
   }
 }
+
+/** `app-offerings worker` on `databaseUrl`, resolved once it says it started; stop/kill as a server's. */
+export async function spawnWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<Omit<ServerProcess, 'origin'>> {
+  const child = spawn(process.execPath, [command(), 'worker'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', SECRET_KEY: 'reliability-secret-key-0123456789abcdef', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  let gone = false
+  void exited.then(() => (gone = true))
+  const deadline = Date.now() + START_DEADLINE_MS
+  while (!output.includes('webhook worker started')) {
+    if (gone) throw new Error(`worker exited before starting:\n${output}`)
+    if (Date.now() > deadline) throw new Error(`worker did not start within ${START_DEADLINE_MS} ms:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (!gone) child.kill('SIGTERM')
+      return (await exited)[0]
+    },
+    async kill() {
+      if (!gone) child.kill('SIGKILL')
+      await exited
+    },
+  }
+}

@@ -30,8 +30,9 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const sharing = rules.sharing
     const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames)
     const presenter = new Presenter(resource, context)
-    const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: config.resultCacheBytes, keepAfter: config.resultCacheAfter })
-    const writer = new RecordWriter(store, rules)
+    // A deleted row leaves no change_seq to move a watermark: lists of deletable records are not kept.
+    const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: rules.deletable ? 0 : config.resultCacheBytes, keepAfter: config.resultCacheAfter })
+    const writer = new RecordWriter(store, rules, { secretKey, nodeIdDomain: config.nodeIdDomain })
     // An audit trail is read once in a while, and by record: nothing of it is kept.
     const auditStore = new RecordStore(database, auditEntries)
     const trail = new CollectionReader(auditStore, new Presenter(auditEntries, context), { countCap: config.paginationCountCap, keptBytes: 0 })
@@ -169,8 +170,18 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       refuseOtherMethods(app, `${path}/:childId`, ['GET'])
     }
 
+    if (rules.deletable) {
+      app.delete<{ Params: { id: string } }>(recordPath, { schema: schemas.remove }, async (request, reply) => {
+        const existing = await load(request)
+        requireWrite(request)
+        expectedVersion(request, presenter.record(existing), existing)
+        await writer.delete(request.auth.account, existing, writeContext(request))
+        return reply.code(204).send()
+      })
+    }
+
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
-    refuseOtherMethods(app, recordPath, ['GET', 'PATCH', 'PUT'])
+    refuseOtherMethods(app, recordPath, rules.deletable ? ['GET', 'PATCH', 'PUT', 'DELETE'] : ['GET', 'PATCH', 'PUT'])
   }
 }
 

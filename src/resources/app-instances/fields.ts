@@ -6,6 +6,8 @@ import { defineResource, OWNER_NAME } from '../../catalogue/resource.ts'
 import { boolean, computed, reference, string } from '../../catalogue/types.ts'
 import { appOfferings } from '../app-offerings/fields.ts'
 import { idField, nodeIdField, timestampFields } from '../common-fields.ts'
+import { publicKeyPemField, webhookPolicies } from '../webhook-policies/fields.ts'
+import { webhooks } from '../webhooks/fields.ts'
 
 export const appInstances = defineResource({
   name: 'app_instances',
@@ -30,6 +32,10 @@ export const appInstances = defineResource({
     disabled: { type: boolean(), collection: true, description: 'set by the provider' },
     suspended: { type: boolean(), collection: true, description: 'set by the provider' },
     suspension_comment: { type: string({ maxBytes: 65_535 }), description: 'set by the provider' },
+    // Made by the install, in its transaction (rules.ts): the customer's webhook and its policy.
+    webhook: { type: reference(() => webhooks), readOnly: true, description: 'made by the install' },
+    webhook_policy: { type: reference(() => webhookPolicies), readOnly: true, description: 'made by the install' },
+    public_key_pem: publicKeyPemField("the webhook policy's public key, in the answer of the install only"),
     ...timestampFields(true),
   },
   internal: {

@@ -6,7 +6,7 @@ import { defineResource } from '../../catalogue/resource.ts'
 import { computed, datetime, enumeration, integer, string } from '../../catalogue/types.ts'
 import { idField } from '../common-fields.ts'
 
-export const AUDIT_ACTIONS = ['create', 'update', 'publish'] as const
+export const AUDIT_ACTIONS = ['create', 'update', 'publish', 'delete'] as const
 
 export const auditEntries = defineResource({
   name: 'audit',
