@@ -46,7 +46,29 @@ export interface Config {
   shutdownTimeoutSeconds: number
   /** Longest a large answer may take to be read by its client before it is abandoned (src/http/send-timeout.ts). */
   sendTimeoutSeconds: number
+  attachments: AttachmentConfig
 }
+
+/** Uploaded files (attachments.md; docs/architecture.md, "Attachments"). */
+export interface AttachmentConfig {
+  /** Where new uploads go: a folder, or chunked rows of the database. */
+  storage: 'local' | 'database'
+  /** The folder of `local` storage. */
+  dir: string
+  /** The largest upload, in bytes. */
+  sizeLimit: number
+  /** Lower-case extensions an upload may have. */
+  extensions: string[]
+  /** Seconds between two runs of the sweeper of unreferenced uploads (0: it does not run). */
+  sweepIntervalSeconds: number
+}
+
+/** Documents, images and archives: what an offering's texts plausibly carry; nothing a browser or an OS runs. */
+export const DEFAULT_EXTENSIONS = [
+  'pdf', 'txt', 'csv', 'md', 'rtf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'odt', 'ods', 'odp',
+  'png', 'jpg', 'jpeg', 'gif', 'webp', 'svg', 'bmp', 'tif', 'tiff', 'mp4', 'webm', 'mov', 'mp3', 'wav',
+  'zip', 'gz', 'tgz', '7z', 'json', 'xml', 'yaml', 'yml', 'log',
+]
 
 type Env = Record<string, string | undefined>
 
@@ -100,7 +122,25 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 30, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
     sendTimeoutSeconds: integer(env, 'SEND_TIMEOUT', 30, 1, 3600),
+    attachments: {
+      storage: optional(env, 'ATTACHMENT_STORAGE', (v) => {
+        if (v !== 'local' && v !== 'database') throw new Error('must be "local" or "database"')
+        return v
+      }) ?? 'local',
+      dir: optional(env, 'ATTACHMENT_DIR', (v) => v) ?? 'data/attachments',
+      sizeLimit: optional(env, 'ATTACHMENT_SIZE_LIMIT', parseByteSize) ?? 100 * 1024 * 1024,
+      extensions: optional(env, 'ATTACHMENT_EXTENSIONS', parseExtensions) ?? DEFAULT_EXTENSIONS,
+      sweepIntervalSeconds: integer(env, 'ATTACHMENT_SWEEP_INTERVAL', 3600, 0, 86_400),
+    },
   }
+}
+
+function parseExtensions(value: string): string[] {
+  const list = value.split(',').map((item) => item.trim().replace(/^\./, '').toLowerCase())
+  for (const extension of list) {
+    if (!/^[a-z0-9]{1,16}$/.test(extension)) throw new Error(`must be a comma-separated list of file extensions such as pdf,png, got "${extension}"`)
+  }
+  return [...new Set(list)]
 }
 
 function optional<T>(env: Env, name: string, parse: (value: string) => T): T | undefined {

@@ -12,6 +12,7 @@ import * as accountChanges from './migrations/002-account-changes.ts'
 import * as people from './migrations/003-people.ts'
 import * as recordsCore from './migrations/004-records-core.ts'
 import * as lifecycle from './migrations/005-lifecycle.ts'
+import * as attachments from './migrations/007-attachments.ts'
 
 const STEPS: Record<string, { up: typeof initial.up }> = {
   '001-initial': initial,
@@ -19,6 +20,8 @@ const STEPS: Record<string, { up: typeof initial.up }> = {
   '003-people': people,
   '004-records-core': recordsCore,
   '005-lifecycle': lifecycle,
+  // 006 is the webhooks branch's.
+  '007-attachments': attachments,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!
