@@ -7,7 +7,7 @@ import type { Filter } from '../query/parse.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
 import type { Sharing } from './sharing.ts'
-import type { Scope } from './store.ts'
+import type { RecordQueries, Scope } from './store.ts'
 
 /** Who writes: the person behind the token (audit entries name them as `created_by`). */
 export interface Actor {
@@ -29,6 +29,24 @@ export interface Write {
   context: WriteContext
   /** The stored record, on update. */
   existing?: Row
+}
+
+/**
+ * Rows of another table that belong to a record and change with it (attachments): checked with
+ * the body, written in the record's transaction with its audit entry, copied by a publish, and
+ * loaded with the record for the fields that render them.
+ */
+export interface RecordLinks<Changes = unknown> {
+  /** The fields whose rendering needs the linked rows. */
+  readonly renders: ReadonlySet<string>
+  /** Reads the body's link fields (failing them in the body); what to change, or undefined for nothing. */
+  check(write: Write, db: RecordQueries): Promise<Changes | undefined>
+  /** Applies the changes to the written row, in the write's transaction; answers the audit's changes. */
+  apply(trx: RecordQueries, account: string, row: Row, changes: Changes, now: number): Promise<Record<string, [unknown, unknown]>>
+  /** A published copy shares the draft's links (in the publish's transaction); answers the audit's changes. */
+  copy(trx: RecordQueries, from: Row, to: Row, now: number): Promise<Record<string, [unknown, unknown]>>
+  /** Adds the linked rows to records that were read. */
+  load(db: RecordQueries, rows: Row[]): Promise<void>
 }
 
 export interface Rules {
@@ -82,4 +100,11 @@ export interface Rules {
    * the record's owner reads the child records bound to it, as the child's readers may.
    */
   children?: Array<{ name: string; resource: Resource; rules: Rules; bind(parent: Row): Filter[] }>
+  /** Rows of another table written and read with the record (its attachments). */
+  links?: RecordLinks<any>
+  /**
+   * The record takes a picture as an upload (`POST .../:id/avatar`): the file part's name, the
+   * most bytes it may have, and the value of `field` it becomes (undefined: not an allowed image).
+   */
+  picture?: { field: string; part: string; maxBytes: number; fromBytes(bytes: Buffer): string | undefined }
 }

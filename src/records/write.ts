@@ -41,10 +41,11 @@ export class RecordWriter {
   }
 
   /**
-   * Body -> the columns to write, or a 422 with every failing field. `knownTargets` remembers
-   * references already found (many records in one call point at the same few).
+   * Body -> the columns to write and the changes of its links (attachments), or a 422 with every
+   * failing field. `knownTargets` remembers references already found (many records in one call
+   * point at the same few).
    */
-  private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
+  private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<{ columns: Row; links: unknown }> {
     const body = readBody(this.resource, input, mode)
     const write = { mode, body, account, context, existing }
     this.rules.prepare?.(write)
@@ -61,6 +62,8 @@ export class RecordWriter {
         else Object.assign(derived, shared.check(write, target) ?? {})
       } else if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
     }
+    // Attachments are judged with the other fields: one 422 names every field that fails.
+    const links = this.rules.links ? await this.rules.links.check(write, this.store.db) : undefined
     if (!body.ok) throw Errors.validationFailed(body.errorList())
     const columns: Row = {}
     for (const [column, value] of Object.entries(derived)) if (!existing || existing[column] !== value) columns[column] = value
@@ -70,7 +73,7 @@ export class RecordWriter {
       const stored = field.type.store(value)
       if (!existing || existing[field.column] !== stored) columns[field.column] = stored
     }
-    return columns
+    return { columns, links }
   }
 
   private async targetExists(account: string, field: Field, id: number, known?: Set<string>): Promise<boolean> {
@@ -93,7 +96,7 @@ export class RecordWriter {
 
   /** Creates a record; answers it as committed, references attached. */
   async create(account: Account, input: Record<string, unknown>, context: WriteContext): Promise<Row> {
-    const columns = await this.columns(account, input, 'create', context)
+    const { columns, links } = await this.columns(account, input, 'create', context)
     const now = nowSeconds()
     return this.transaction(async (trx) => {
       const row = await trx
@@ -101,7 +104,9 @@ export class RecordWriter {
         .values({ ...columns, account_id: account.id, created_at: now, updated_at: now })
         .returning(this.returned)
         .executeTakeFirstOrThrow()
-      await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined)])
+      const linked = links === undefined ? {} : await this.rules.links!.apply(trx, account.id, row, links, now)
+      await writeAudit(trx, [this.entry(account, row, 'create', context, now, undefined, linked)])
+      await this.rules.links?.load(trx, [row])
       // Issue 13: a create's outbox events (app_instance.create, webhook.verify) go here.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
@@ -115,8 +120,8 @@ export class RecordWriter {
    * changed. A body that changes nothing writes nothing and answers the record as it is.
    */
   async update(account: Account, existing: Row, input: Record<string, unknown>, context: WriteContext, expectedVersion?: number): Promise<Row> {
-    const columns = await this.columns(account, input, 'update', context, existing)
-    if (Object.keys(columns).length === 0) return existing
+    const { columns, links } = await this.columns(account, input, 'update', context, existing)
+    if (Object.keys(columns).length === 0 && links === undefined) return existing
     const now = nowSeconds()
     return this.transaction(async (trx) => {
       // The owner, or an account the resource's sharing lets write (the caller read it so).
@@ -135,7 +140,9 @@ export class RecordWriter {
         // The record is there (the caller read it, and nothing deletes records): the guard refused.
         throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
       }
-      await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
+      const linked = links === undefined ? {} : await this.rules.links!.apply(trx, String(row.account_id ?? owner), row, links, now)
+      await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing, linked)])
+      await this.rules.links?.load(trx, [row])
       // Issue 13: an update's outbox events (app_instance.update) go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
@@ -168,7 +175,9 @@ export class RecordWriter {
       progress?.(done)
     }
     for (const { body, createdAt, updatedAt } of inputs) {
-      const columns = await this.columns(account, body, 'create', context, undefined, known)
+      const { columns, links } = await this.columns(account, body, 'create', context, undefined, known)
+      // Many rows per statement: a body with attachments belongs to create(), one record at a time.
+      if (links !== undefined) throw new Error('createMany does not write attachments')
       if (createdAt !== undefined) columns.created_at = createdAt
       if (updatedAt !== undefined) columns.updated_at = updatedAt
       batch.push(columns)
@@ -214,10 +223,13 @@ export class RecordWriter {
         .values({ ...copy, draft_id: Number(current.id), version, created_at: now, updated_at: now })
         .returning(this.returned)
         .executeTakeFirstOrThrow()
+      // The version shares the draft's attachments: their references are copied, not their files.
+      const linked = (await this.rules.links?.copy(trx, current, row, now)) ?? {}
       await writeAudit(trx, [
         { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
-        this.entry(account, row, 'create', context, now, undefined),
+        this.entry(account, row, 'create', context, now, undefined, linked),
       ])
+      await this.rules.links?.load(trx, [row])
       // Issue 13: the outbox events of a publish go here, in this transaction.
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
@@ -281,9 +293,9 @@ export class RecordWriter {
     return body
   }
 
-  private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {
+  private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined, linked: Record<string, [unknown, unknown]> = {}): AuditEntry {
     // The entry lives with the record, in its owner's account, whoever wrote it.
     const owner = row.account_id === undefined ? account.id : String(row.account_id)
-    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
+    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: { ...changes(this.resource, before, row), ...linked } }
   }
 }
