@@ -10,6 +10,7 @@ import { engines } from '../support/stores.ts'
 import { createToken, revokeToken } from '../../src/storage/tokens.ts'
 import { offeringBody } from '../support/workload.ts'
 import { setTrust } from '../../src/cli/trust.ts'
+import { uploaded } from '../support/uploads.ts'
 
 // Answered without a token (conventions.md, top).
 const PUBLIC = new Set(['GET /v1', 'GET /v1/openapi.json', 'GET /healthz', 'GET /readyz', 'GET /docs', 'GET /docs/assets/:file'])
@@ -56,8 +57,12 @@ for (const engine of engines) {
       intruder = await h().account('Intruder')
       const si = await victim.call('POST', '/v1/service_instances', { name: `Victim mail ${victim.id}`, sourceID: `vsrc-${victim.id}` })
       assert.equal(si.statusCode, 201, si.body)
-      const offering = await victim.call('POST', '/v1/app_offerings', { ...offeringBody(si.json().id, `Victim app ${victim.id}`), sourceID: `vsrc-${victim.id}` })
+      // The victim's offering carries an attachment, whose download is tried like any record.
+      const fileName = `victim-${victim.id}.txt`
+      const key = await uploaded(victim, fileName, Buffer.from(`victim file ${victim.id}`))
+      const offering = await victim.call('POST', '/v1/app_offerings', { ...offeringBody(si.json().id, `Victim app ${victim.id}`), sourceID: `vsrc-${victim.id}`, description_attachments: [{ key }] })
       assert.equal(offering.statusCode, 201, offering.body)
+      victims.set('attachments', { id: offering.json().attachments[0].id, type: 'Attachment' })
       victims.set('service_instances', { id: si.json().id, type: 'ServiceInstance' })
       victims.set('app_offerings', { id: offering.json().id, type: 'AppOffering' })
       // The victim installs a provider's published offering (neither the provider nor the victim
@@ -76,7 +81,7 @@ for (const engine of engines) {
       assert.equal((await victim.call('POST', `/v1/ui_extensions/${extension.json().id}/activate`)).statusCode, 201)
       victims.set('ui_extensions', { id: extension.json().id, type: 'UiExtension' })
       victims.set('people', { id: (await victim.call('GET', '/v1/me')).json().id, type: 'Person' })
-      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID]
+      secrets = [fileName, `victim file ${victim.id}`, victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })
       await intruder.call('POST', '/v1/app_offerings', offeringBody(own.json().id, 'Intruder app'))
