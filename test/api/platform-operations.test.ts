@@ -149,11 +149,24 @@ describe('configuration', () => {
       [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.1, proxy.example.com' }, 'TRUST_PROXY'],
+      [{ ATTACHMENT_STORAGE: 's3' }, 'ATTACHMENT_STORAGE'],
+      [{ ATTACHMENT_SIZE_LIMIT: 'huge' }, 'ATTACHMENT_SIZE_LIMIT'],
+      [{ ATTACHMENT_SIZE_LIMIT: '2gb' }, 'ATTACHMENT_SIZE_LIMIT'],
+      [{ ATTACHMENT_EXTENSIONS: 'pdf, ../x' }, 'ATTACHMENT_EXTENSIONS'],
+      [{ ATTACHMENT_SWEEP_INTERVAL: 'hourly' }, 'ATTACHMENT_SWEEP_INTERVAL'],
     ]
     for (const [env, variable] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)
     }
     assert.equal(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://localhost/x', REDIS_URL: 'redis://localhost' }).workers, 2)
+  })
+
+  it('reads the attachment settings, with their defaults', () => {
+    const defaults = loadConfig({}).attachments
+    assert.deepEqual({ ...defaults, extensions: defaults.extensions.slice(0, 2) }, { storage: 'local', dir: 'data/attachments', sizeLimit: 100 * 1024 * 1024, extensions: ['pdf', 'txt'], sweepIntervalSeconds: 3600 })
+    for (const risky of ['exe', 'html', 'htm', 'js', 'sh', 'bat', 'svgz', 'php']) assert.ok(!defaults.extensions.includes(risky), risky)
+    const set = loadConfig({ ATTACHMENT_STORAGE: 'database', ATTACHMENT_DIR: '/srv/files', ATTACHMENT_SIZE_LIMIT: '20mb', ATTACHMENT_EXTENSIONS: ' PDF,.png ,pdf', ATTACHMENT_SWEEP_INTERVAL: '0' }).attachments
+    assert.deepEqual(set, { storage: 'database', dir: '/srv/files', sizeLimit: 20 * 1024 * 1024, extensions: ['pdf', 'png'], sweepIntervalSeconds: 0 })
   })
 
   it('takes TRUST_PROXY as true/false or as the proxies whose X-Forwarded-For counts', async () => {

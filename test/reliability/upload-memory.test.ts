@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { Client, provision, spawnServer, type ServerProcess, type Tenant } from '../support/server-process.ts'
 import { engines, freshStore, type TestStore } from '../support/stores.ts'
@@ -101,7 +102,7 @@ for (const { engine, storage } of targets) {
         method: 'POST',
         path: '/v1/attachments',
         headers: { authorization: `Bearer ${tenant.token}`, 'content-type': `multipart/form-data; boundary=${SDK_BOUNDARY}` },
-        body: body(),
+        body: Readable.from(body()),
       })
       return { status: res.statusCode, body: await res.body.json() }
     }

@@ -5,6 +5,7 @@
 // Objects are named by the server (`<account>/<uuid>`), never by a client: a client's key is a
 // column of `uploads`, so nothing a client sends becomes a path.
 import type { Readable } from 'node:stream'
+import { ConfigError } from '../../config.ts'
 import type { Database } from '../database.ts'
 import { DatabaseFiles } from './database-files.ts'
 import { LocalFiles } from './local-files.ts'
@@ -46,6 +47,21 @@ export interface FileStores {
   /** Where new uploads go (ATTACHMENT_STORAGE). */
   current: FileStore
   of(kind: string): FileStore
+}
+
+/**
+ * At start: the store for new uploads can take them. For `local`, the folder is made if missing
+ * and a file is written and removed in it; a ConfigError names ATTACHMENT_DIR otherwise, so a
+ * wrong folder stops the server at start instead of failing the first upload.
+ */
+export async function checkFileStore(options: { storage: FileStoreKind; dir: string }): Promise<void> {
+  if (options.storage !== 'local') return
+  try {
+    await LocalFiles.probe(options.dir)
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    throw new ConfigError('ATTACHMENT_DIR', `cannot write files in ${options.dir} (${e.code ?? e.message})`)
+  }
 }
 
 export function openFileStores(database: Database, options: { storage: FileStoreKind; dir: string }): FileStores {

@@ -3,7 +3,7 @@
 // its last byte is on disk, so a crash or a failed upload never leaves half a file under a name.
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -17,6 +17,18 @@ export class LocalFiles implements FileStore {
 
   constructor(dir: string) {
     this.root = resolve(dir)
+  }
+
+  /** Makes the folder (one level at a time) and writes and removes a file in it. */
+  static async probe(dir: string): Promise<void> {
+    const partial = join(resolve(dir), '.partial')
+    const missing: string[] = []
+    // Not mkdir's `recursive`, which spins on a file system that refuses it (database.ts says why).
+    for (let at = partial; !(await exists(at)); at = dirname(at)) missing.unshift(at)
+    for (const folder of missing) await mkdir(folder)
+    const probe = join(partial, `probe-${randomUUID()}`)
+    await writeFile(probe, 'ok')
+    await rm(probe)
   }
 
   private path(name: string): string {
@@ -67,6 +79,8 @@ export class LocalFiles implements FileStore {
     await rm(this.path(name), { force: true })
   }
 }
+
+const exists = (path: string) => access(path).then(() => true, () => false)
 
 /** A pass-through that counts and hashes, and fails with FileTooLarge past `maxBytes`. */
 export function measure(maxBytes: number): { stream: Transform; result(): StoredFile } {
