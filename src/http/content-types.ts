@@ -70,9 +70,11 @@ export const contentTypes = fp(
  * answer instead of a reset.
  */
 export function discardRest(raw: IncomingMessage): void {
-  if (raw.complete || raw.destroyed) return
+  // Read to its end already (by a parser, or an injected request that has no `complete`).
+  if (raw.complete || raw.destroyed || raw.readableEnded) return
   let discarded = 0
-  const cut = () => raw.socket?.destroy()
+  // (An injected request's socket is a stand-in without destroy() or end().)
+  const cut = () => (raw.socket as { destroy?: () => void } | null)?.destroy?.()
   const timer = setTimeout(cut, DISCARD_MS).unref()
   // Whatever was reading it (a multipart parser) stops; nothing more reaches it.
   raw.unpipe()
