@@ -1,20 +1,18 @@
-// multipart/form-data for the routes that take files (uploads, the avatar), parsed as it arrives
-// with busboy: fields are collected, and the one file part is handed over as a stream while the
-// body is still coming in, so a file is never held whole in memory. The content type is accepted
-// only in the scope that registers it (`acceptMultipart`); every other route still answers 415.
-// An answer given before the body was read to its end (a refused upload) drains the rest, as a
-// 413 does, so the client reads it.
+// multipart/form-data for the routes that take files (uploads, the avatar), through
+// @fastify/multipart in stream mode: fields are collected as they come, and the one file part is
+// handed over as a stream while the body is still arriving, so a file is never held whole in
+// memory. The content type is accepted only in the scope that registers it (`acceptMultipart`);
+// every other route still answers 415. An answer given before the body was read to its end (a
+// refused upload) drains the rest, as a 413 does, so the client reads it.
 import type { Readable } from 'node:stream'
-import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy'
+import fastifyMultipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { discardRest } from './content-types.ts'
-import { Errors } from './errors.ts'
+import { ApiError, Errors } from './errors.ts'
 
-const MULTIPART = 'multipart/form-data'
-
-export function acceptMultipart(app: FastifyInstance): void {
-  // The body stays unread: the handler streams it, after the 404 and 403 checks.
-  app.addContentTypeParser(MULTIPART, (_request, _payload, done) => done(null, undefined))
+export async function acceptMultipart(app: FastifyInstance): Promise<void> {
+  // Limits are per route (readForm); the size of a file is judged by its reader, not thrown here.
+  await app.register(fastifyMultipart, { throwFileSizeLimit: false, limits: { files: 5, fields: 50, fieldSize: 16 * 1024, parts: 60, headerPairs: 20 } })
   app.addHook('onResponse', (request, _reply, done) => {
     done()
     discardRest(request.raw)
@@ -30,58 +28,35 @@ export interface FilePart {
   stream: Readable
 }
 
-export interface FormLimits {
-  /** Bytes of a file part busboy passes on; past it the stream ends early (`truncated`). */
-  fileSize: number
-}
-
 /**
  * Reads a multipart body: fields by name (the last of a name wins), and the first file part named
- * `fileField` handed to `onFile` together with the fields sent before it. Other file parts are
- * dropped. Answers the fields and what onFile answered (undefined when no such file came).
+ * `fileField` handed to `onFile` with the fields sent before it; other file parts are dropped.
+ * `fileSize`: the bytes of a file part passed on, past which its stream ends early. Answers what
+ * onFile answered (undefined when no such file came). A body that is not well-formed multipart is
+ * a 400; one that is not multipart at all a 415.
  */
-export async function readForm<T>(
-  request: FastifyRequest,
-  fileField: string,
-  limits: FormLimits,
-  onFile: (file: FilePart, fields: Map<string, string>) => Promise<T>,
-): Promise<{ fields: Map<string, string>; result: T | undefined }> {
-  const type = String(request.headers['content-type'] ?? '')
-  if (!type.toLowerCase().startsWith(MULTIPART)) throw Errors.unsupportedMediaType()
+export async function readForm<T>(request: FastifyRequest, fileField: string, fileSize: number, onFile: (file: FilePart, fields: Map<string, string>) => Promise<T>): Promise<T | undefined> {
+  if (!request.isMultipart()) throw Errors.unsupportedMediaType()
   const fields = new Map<string, string>()
-  let parser: BusboyInstance
+  let result: T | undefined
+  let handled = false
   try {
-    parser = new Busboy({
-      headers: request.headers as BusboyHeaders,
-      limits: { fileSize: limits.fileSize, files: 5, fields: 50, fieldSize: 16 * 1024, parts: 60, headerPairs: 20 },
-    })
-  } catch {
-    throw Errors.badRequest('Invalid multipart/form-data body')
-  }
-  return new Promise((resolve, reject) => {
-    let handling: Promise<T> | undefined
-    let settled = false
-    const fail = (error: unknown) => {
-      if (settled) return
-      settled = true
-      reject(error)
+    for await (const part of request.parts({ limits: { fileSize } })) {
+      if (part.type === 'field') {
+        fields.set(part.fieldname, String(part.value))
+      } else if (part.fieldname !== fileField || handled) {
+        part.file.resume()
+      } else {
+        handled = true
+        result = await onFile({ field: part.fieldname, filename: part.filename || undefined, mimetype: part.mimetype, stream: part.file }, new Map(fields))
+      }
     }
-    parser.on('field', (name: string, value: string) => fields.set(name, value))
-    parser.on('file', (name: string, stream: Readable, filename: string | undefined, _encoding: string, mimetype: string) => {
-      if (name !== fileField || handling) return stream.resume()
-      handling = onFile({ field: name, filename: filename || undefined, mimetype, stream }, new Map(fields))
-      // A refusal answers at once; the rest of the body is drained after the answer.
-      handling.catch(fail)
-    })
-    parser.on('error', () => fail(Errors.badRequest('Invalid multipart/form-data body')))
-    parser.on('finish', () => {
-      Promise.resolve(handling).then((result) => {
-        if (settled) return
-        settled = true
-        resolve({ fields, result })
-      }, fail)
-    })
-    request.raw.on('error', fail)
-    request.raw.pipe(parser)
-  })
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    // The parser's errors (a truncated body, a broken boundary, too many parts): the client's.
+    const code = (error as { code?: string }).code ?? ''
+    if (code.startsWith('FST_') || /multipart|boundary|Unexpected end/i.test((error as Error).message)) throw Errors.badRequest('Invalid multipart/form-data body')
+    throw error
+  }
+  return result
 }

@@ -64,7 +64,7 @@ export function attachmentRoutes(uploads: Uploads, withAttachments: Array<{ reso
   return async (app: FastifyInstance) => {
     const { database } = app.services
     const stores = new Map(withAttachments.map(({ resource, rules }) => [resource.name, new RecordStore(database, resource, rules.sharing?.byId, rules.sharing?.ownerNames)]))
-    acceptMultipart(app)
+    await acceptMultipart(app)
 
     app.get('/attachments/storage', { schema: { tags, summary: 'Where to upload a file: the upload URI, the limits and the signed form fields', headers: accountHeaders, response: { 200: StorageSchema, ...errorResponses() } } }, async (request, reply) => {
       const answer = uploads.storage(request.auth.account.id, `${baseUrl(request)}/v1/attachments`)
@@ -90,7 +90,7 @@ export function attachmentRoutes(uploads: Uploads, withAttachments: Array<{ reso
         // A body declared larger than any allowed file can be refused before a byte of it is read.
         const declared = Number(request.headers['content-length'])
         if (Number.isFinite(declared) && declared > limit + FORM_OVERHEAD) throw tooLarge(limit)
-        const { result } = await readForm(request, 'file', { fileSize: limit + 1 }, async (file, fields) => {
+        const result = await readForm(request, 'file', limit + 1, async (file, fields) => {
           // The SDK names the fields as the storage answer does; S3-style underscores work too.
           const field = (name: string) => fields.get(name) ?? fields.get(name.replaceAll('-', '_'))
           const admitted = uploads.admit(account, { key: fields.get('key'), expiration: field('x-4me-expiration'), signature: field('x-4me-signature') })

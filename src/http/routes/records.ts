@@ -151,12 +151,12 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       // other route of the resource takes multipart bodies.
       const path = `${recordPath}/${picture.part}`
       await app.register(async (scope) => {
-        acceptMultipart(scope)
+        await acceptMultipart(scope)
         scope.post<{ Params: { id: string } }>(path, { schema: schemas.picture(picture.part) }, async (request, reply) => {
           const existing = await load(request)
           requireWrite(request)
           const expected = expectedVersion(request, presenter.record(existing), existing)
-          const { result } = await readForm(request, picture.part, { fileSize: picture.maxBytes + 1 }, (file) => readAtMost(file.stream, picture.maxBytes))
+          const result = await readForm(request, picture.part, picture.maxBytes + 1, (file) => readAtMost(file.stream, picture.maxBytes))
           if (result === undefined) throw Errors.validationFailed([[picture.part, "can't be blank"]])
           if (result === null) throw Errors.validationFailed([[picture.part, `is too large (maximum is ${picture.maxBytes} bytes)`]])
           // The type is what the bytes are; the file name and the part's type are not trusted.
