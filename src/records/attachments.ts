@@ -91,9 +91,9 @@ export class AttachmentLinks implements RecordLinks {
     if (lists.size === 0) return undefined
 
     const keys = [...new Set([...lists.values()].flat().map((item) => item.key))]
-    const uploads = new Map(
-      (await (db as unknown as Kysely<any>).selectFrom('uploads').select(['id', 'key', 'account_id', 'size', 'claimed_by']).where('key', 'in', keys).execute()).map((u) => [u.key as string, u]),
-    )
+    // (`in ()` is no SQL PostgreSQL takes: an empty list asks nothing.)
+    const found = keys.length === 0 ? [] : await (db as unknown as Kysely<any>).selectFrom('uploads').select(['id', 'key', 'account_id', 'size', 'claimed_by']).where('key', 'in', keys).execute()
+    const uploads = new Map(found.map((u) => [u.key as string, u]))
     const family = existing ? this.family(existing) : undefined
     const changes: AttachmentChanges = { add: [], change: [], remove: [], claims: new Map() }
     for (const [text, items] of lists) {
@@ -170,7 +170,8 @@ export class AttachmentLinks implements RecordLinks {
         .values(changes.add.map((a) => ({ account_id: account, record_type: this.recordType, record_id: Number(row.id), field: a.field, inline: a.inline ? 1 : 0, upload_id: a.uploadId, created_at: now })))
         .execute()
     }
-    return this.auditChanges(before, await this.list(db, [Number(row.id)]))
+    // A row just inserted has version 0: its entry is a create's, whose old values are null.
+    return this.auditChanges(Number(row.lock_version) === 0 ? undefined : before, await this.list(db, [Number(row.id)]))
   }
 
   async copy(trx: RecordQueries, from: Row, to: Row, now: number): Promise<Record<string, [unknown, unknown]>> {
@@ -187,7 +188,7 @@ export class AttachmentLinks implements RecordLinks {
           .orderBy('id'),
       )
       .execute()
-    return this.auditChanges([], await this.list(db, [Number(to.id)]))
+    return this.auditChanges(undefined, await this.list(db, [Number(to.id)]))
   }
 
   async load(db: RecordQueries, rows: Row[]): Promise<void> {
@@ -224,13 +225,16 @@ export class AttachmentLinks implements RecordLinks {
     }))
   }
 
-  /** `{<text>_attachments: [before, after]}` for every text whose attachments changed; each a list of `{key, inline}`. */
-  private auditChanges(before: Attached[], after: Attached[]): Record<string, [unknown, unknown]> {
+  /**
+   * `{<text>_attachments: [before, after]}` for every text whose attachments changed, each a list
+   * of `{key, inline}`; `before` undefined for a record being made (its old values are null).
+   */
+  private auditChanges(before: Attached[] | undefined, after: Attached[]): Record<string, [unknown, unknown]> {
     const changed: Record<string, [unknown, unknown]> = {}
     for (const text of this.texts) {
       const of = (list: Attached[]) => list.filter((a) => a.field === text).map((a) => ({ key: a.key, inline: a.inline }))
-      const [old, now] = [of(before), of(after)]
-      if (JSON.stringify(old) !== JSON.stringify(now)) changed[`${text}_attachments`] = [old.length > 0 || before.length > 0 ? old : null, now]
+      const [old, now] = [of(before ?? []), of(after)]
+      if (JSON.stringify(old) !== JSON.stringify(now)) changed[`${text}_attachments`] = [before === undefined ? null : old, now]
     }
     return changed
   }
