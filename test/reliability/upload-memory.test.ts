@@ -14,6 +14,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { Client, provision, spawnServer, type ServerProcess, type Tenant } from '../support/server-process.ts'
 import { engines, freshStore, type TestStore } from '../support/stores.ts'
@@ -148,6 +150,35 @@ for (const { engine, storage } of targets) {
       t.diagnostic(`baseline ${baseline.toFixed(1)} MiB; upload peak +${upGrowth.toFixed(1)} MiB; download peak +${downGrowth.toFixed(1)} MiB (file ${FILE_BYTES / MiB} MiB)`)
       assert.ok(upGrowth < GROWTH_BOUND_MIB, `the upload grew the process by ${upGrowth.toFixed(1)} MiB`)
       assert.ok(downGrowth < GROWTH_BOUND_MIB, `the download grew the process by ${downGrowth.toFixed(1)} MiB`)
+    })
+
+    it('keeps nothing of an upload whose client goes away in the middle, and goes on serving', async () => {
+      const answer = (await client.call('GET', '/v1/attachments/storage')).json()
+      const fields = Object.entries(answer.local as Record<string, string>).map(([k, v]) => `--${SDK_BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')
+      const head = `${fields}--${SDK_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n`
+      const socket = connect(Number(new URL(server.origin).port), '127.0.0.1')
+      await once(socket, 'connect')
+      socket.write(`POST /v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.token}\r\nContent-Type: multipart/form-data; boundary=${SDK_BOUNDARY}\r\nContent-Length: ${head.length + FILE_BYTES}\r\n\r\n${head}`)
+      let sent = 0
+      for (const chunk of fileChunks()) {
+        if (!socket.write(chunk)) await once(socket, 'drain')
+        if ((sent += chunk.length) >= 4 * MiB) break
+      }
+      socket.destroy()
+      const leftovers = async () => {
+        if (storage === 'local') return readdirSync(join(dir, '.partial')).length
+        const database = store.open()
+        try {
+          const row = await (database.db as any).selectFrom('file_chunks').select((eb: any) => eb.fn.countAll().as('n')).where('object', 'like', '.partial/%').executeTakeFirst()
+          return Number(row.n)
+        } finally {
+          await database.close()
+        }
+      }
+      const deadline = Date.now() + 10_000
+      while ((await leftovers()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal(await leftovers(), 0, 'no partial file or chunk left')
+      assert.equal((await upload('after.txt', [Buffer.from('still here')])).status, 200)
     })
 
     it('refuses a file over the limit while it streams, in bounded memory, keeping nothing', async (t) => {
