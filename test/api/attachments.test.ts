@@ -77,6 +77,11 @@ for (const engine of engines) {
         assert.equal(download.headers['x-content-type-options'], 'nosniff')
         assert.equal(download.headers['content-disposition'], `attachment; filename="4me__att_chments_spec.txt"; filename*=UTF-8''4me_%E6%88%91att%C3%A1chments_spec.txt`)
         assert.equal(download.headers['content-security-policy'], "default-src 'none'; sandbox")
+        const again = await account.call('GET', new URL(attachment.uri).pathname, undefined, { 'if-none-match': String(download.headers.etag) })
+        assert.equal(again.statusCode, 304)
+        assert.equal(again.body, '')
+        const head = await account.call('HEAD', new URL(attachment.uri).pathname)
+        assert.deepEqual([head.statusCode, head.headers['content-length'], head.body], [200, '6', ''])
       })
 
       it('accepts a key filled in by the client, and gives a second file of the same name a key of its own', async () => {

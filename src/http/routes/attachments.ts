@@ -10,6 +10,7 @@ import type { Resource } from '../../catalogue/resource.ts'
 import { errorResponses } from '../../resources/schemas.ts'
 import { requireWrite } from '../auth.ts'
 import { Errors } from '../errors.ts'
+import { notModified } from '../etag.ts'
 import { acceptMultipart, readForm } from '../multipart.ts'
 import { baseUrl } from '../urls.ts'
 import { refuseOtherMethods } from './records.ts'
@@ -112,7 +113,7 @@ export function attachmentRoutes(uploads: Uploads, withAttachments: Array<{ reso
           headers: accountHeaders,
           params: Type.Object({ id: Type.String({ description: 'The attachment\'s id, from a record\'s attachments' }) }),
           produces: ['application/octet-stream'],
-          response: { 200: { description: 'The file, with its content type and Content-Disposition' }, ...errorResponses(404) },
+          response: { 200: { description: 'The file, with its content type and Content-Disposition' }, 304: { type: 'null', description: 'Not modified (If-None-Match)' }, ...errorResponses(404) },
         },
       },
       async (request, reply) => {
@@ -123,12 +124,15 @@ export function attachmentRoutes(uploads: Uploads, withAttachments: Array<{ reso
         const store = upload && stores.get(upload.record_type)
         const readable = store && (upload.owner === request.auth.account.id || (await store.findVisible(request.auth.account.id, upload.record_id)) !== undefined)
         if (!upload || !readable) throw Errors.notFound()
+        // Files never change under their id: a client that has it keeps it.
+        const tag = `W/"${upload.sha256.slice(0, 32)}"`
+        if (notModified(request, tag)) return reply.code(304).header('etag', tag).send()
         const content = await uploads.open(upload)
         if (!content) {
           request.log.error({ upload: upload.id }, 'an attachment\'s file is missing from its store')
           throw Errors.notFound()
         }
-        return sendFile(reply, upload, content)
+        return sendFile(reply, upload, content, tag)
       },
     )
     refuseOtherMethods(app, '/attachments/:id/download', ['GET'])
@@ -144,7 +148,7 @@ function tooLarge(limit: number) {
  * CSP that allows nothing and sandboxes the document (an SVG opened on its own runs no script),
  * and anything but a raster image downloads as a file instead of opening in the browser.
  */
-function sendFile(reply: FastifyReply, upload: UploadRow, content: NodeJS.ReadableStream): FastifyReply {
+function sendFile(reply: FastifyReply, upload: UploadRow, content: NodeJS.ReadableStream, tag: string): FastifyReply {
   const disposition = INLINE_TYPES.has(upload.content_type) ? 'inline' : 'attachment'
   return reply
     .header('content-type', upload.content_type)
@@ -152,7 +156,7 @@ function sendFile(reply: FastifyReply, upload: UploadRow, content: NodeJS.Readab
     .header('content-disposition', contentDisposition(disposition, upload.name))
     .header('content-security-policy', "default-src 'none'; sandbox")
     .header('x-content-type-options', 'nosniff')
-    .header('etag', `"${upload.sha256}"`)
+    .header('etag', tag)
     .send(content)
 }
 
