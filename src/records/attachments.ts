@@ -11,6 +11,8 @@ import type { Kysely } from 'kysely'
 import { ROW_BASE_URL, type Row } from '../catalogue/resource.ts'
 import { integer, Messages, truthy } from '../catalogue/types.ts'
 import { Errors } from '../errors.ts'
+import type { Database } from '../storage/database.ts'
+import { prepared } from '../storage/prepared.ts'
 import type { RecordLinks, Write } from './rules.ts'
 import type { RecordQueries } from './store.ts'
 
@@ -54,6 +56,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 
 export class AttachmentLinks implements RecordLinks {
   readonly renders: ReadonlySet<string>
+  /** The statement that reads one record's attachments, per database. */
+  private readonly single = new WeakMap<Database, (id: number) => Promise<Row[]>>()
 
   constructor(
     /** The record type attachments are kept under (the resource's name). */
@@ -191,9 +195,13 @@ export class AttachmentLinks implements RecordLinks {
     return this.auditChanges(undefined, await this.list(db, [Number(to.id)]))
   }
 
-  async load(db: RecordQueries, rows: Row[]): Promise<void> {
+  async load(db: RecordQueries, rows: Row[], database?: Database): Promise<void> {
     if (rows.length === 0) return
-    const all = await this.list(db as unknown as Kysely<any>, rows.map((row) => Number(row.id)))
+    // One record read by id, the most frequent read: a statement built once (storage/prepared.ts).
+    const all =
+      database && rows.length === 1
+        ? (await this.preparedFor(database)(Number(rows[0].id))).map(toAttached)
+        : await this.list(db as unknown as Kysely<any>, rows.map((row) => Number(row.id)))
     const byRecord = new Map<number, Attached[]>()
     for (const a of all) {
       const list = byRecord.get(a.record_id) ?? []
@@ -203,26 +211,24 @@ export class AttachmentLinks implements RecordLinks {
     for (const row of rows) row[ATTACHED] = byRecord.get(Number(row.id)) ?? []
   }
 
-  private async list(db: Kysely<any>, recordIds: number[]): Promise<Array<Attached & { record_id: number }>> {
-    const rows = await db
+  private query(db: Kysely<any>, recordIds: unknown) {
+    return db
       .selectFrom('attachments as a')
       .innerJoin('uploads as u', 'u.id', 'a.upload_id')
       .select(['a.id', 'a.record_id', 'a.field', 'a.inline', 'a.upload_id', 'u.key', 'u.name', 'u.size', 'u.content_type'])
       .where('a.record_type', '=', this.recordType)
-      .where('a.record_id', 'in', recordIds)
+      .where('a.record_id', Array.isArray(recordIds) ? 'in' : '=', recordIds)
       .orderBy('a.id')
-      .execute()
-    return rows.map((r) => ({
-      id: Number(r.id),
-      record_id: Number(r.record_id),
-      upload_id: Number(r.upload_id),
-      key: String(r.key),
-      name: String(r.name),
-      size: Number(r.size),
-      content_type: String(r.content_type),
-      inline: Number(r.inline) === 1,
-      field: String(r.field),
-    }))
+  }
+
+  private async list(db: Kysely<any>, recordIds: number[]): Promise<Array<Attached & { record_id: number }>> {
+    return (await this.query(db, recordIds).execute()).map(toAttached)
+  }
+
+  private preparedFor(database: Database): (id: number) => Promise<Row[]> {
+    let statement = this.single.get(database)
+    if (!statement) this.single.set(database, (statement = prepared(database, 1, (id) => this.query(database.db as unknown as Kysely<any>, id))))
+    return statement
   }
 
   /**
@@ -237,6 +243,20 @@ export class AttachmentLinks implements RecordLinks {
       if (JSON.stringify(old) !== JSON.stringify(now)) changed[`${text}_attachments`] = [before === undefined ? null : old, now]
     }
     return changed
+  }
+}
+
+function toAttached(r: Row): Attached & { record_id: number } {
+  return {
+    id: Number(r.id),
+    record_id: Number(r.record_id),
+    upload_id: Number(r.upload_id),
+    key: String(r.key),
+    name: String(r.name),
+    size: Number(r.size),
+    content_type: String(r.content_type),
+    inline: Number(r.inline) === 1,
+    field: String(r.field),
   }
 }
 

@@ -6,6 +6,7 @@ import type { Resource, Row } from '../catalogue/resource.ts'
 import type { Filter } from '../query/parse.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
+import type { Database } from '../storage/database.ts'
 import type { Sharing } from './sharing.ts'
 import type { RecordQueries, Scope } from './store.ts'
 
@@ -45,8 +46,8 @@ export interface RecordLinks<Changes = unknown> {
   apply(trx: RecordQueries, account: string, row: Row, changes: Changes, now: number): Promise<Record<string, [unknown, unknown]>>
   /** A published copy shares the draft's links (in the publish's transaction); answers the audit's changes. */
   copy(trx: RecordQueries, from: Row, to: Row, now: number): Promise<Record<string, [unknown, unknown]>>
-  /** Adds the linked rows to records that were read. */
-  load(db: RecordQueries, rows: Row[]): Promise<void>
+  /** Adds the linked rows to records that were read (`database`: outside a transaction, for statements built once). */
+  load(db: RecordQueries, rows: Row[], database?: Database): Promise<void>
 }
 
 export interface Rules {

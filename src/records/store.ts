@@ -148,7 +148,7 @@ export class RecordStore {
   async find(account: string, id: number): Promise<Row | undefined> {
     const row = (await this.byId(account, id))[0]
     if (row && this.ownerNames === 'all') await this.attachOwners(account, [row])
-    if (row) await this.links?.load(this.db, [row])
+    if (row) await this.links?.load(this.db, [row], this.database)
     return row
   }
 
@@ -161,7 +161,7 @@ export class RecordStore {
     if (!this.visibleById) return this.find(account, id)
     const row = (await this.visibleById(account, id))[0]
     if (row) await this.attachOwners(account, [row])
-    if (row) await this.links?.load(this.db, [row])
+    if (row) await this.links?.load(this.db, [row], this.database)
     return row
   }
 
