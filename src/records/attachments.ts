@@ -263,7 +263,8 @@ function toAttached(r: Row): Attached & { record_id: number } {
 /** One item of a `<text>_attachments` list, or undefined when it is not one (the Ruby SDK sends scalars as strings). */
 function readItem(input: Record<string, unknown>): Item | undefined {
   const key = input.key
-  if (typeof key !== 'string' || key === '' || key.length > 1024) return undefined
+  // Text a key column can hold and compare: PostgreSQL refuses NUL outright (a 500, otherwise).
+  if (typeof key !== 'string' || key === '' || key.length > 1024 || !key.isWellFormed() || key.includes('\u0000')) return undefined
   const flag = (value: unknown) => (value === undefined || value === null ? false : typeof value === 'boolean' ? value : typeof value === 'string' || typeof value === 'number' ? truthy(String(value)) : undefined)
   const inline = flag(input.inline)
   const destroy = flag(input._destroy)
