@@ -300,3 +300,28 @@ for (const engine of engines) {
     })
   }
 }
+
+describe('attachment URIs follow PUBLIC_URL, or the request (sqlite)', () => {
+  const h = useHarness('sqlite', { PUBLIC_URL: 'https://api.example.com/base' })
+  const plain = useHarness('sqlite')
+
+  it('answers the upload URI and download URIs under PUBLIC_URL', async () => {
+    const account = await h().account()
+    assert.equal((await storageOf(account)).upload_uri, 'https://api.example.com/base/v1/attachments')
+    const key = await uploaded(account, 'a.png', PNG)
+    const made = await createOffering(account, await serviceInstance(account), { description: `![](${key})`, description_attachments: [{ key, inline: true }] })
+    assert.equal(made.attachments[0].uri, `https://api.example.com/base/v1/attachments/${made.attachments[0].id}/download`)
+    assert.equal(made.description, `![](${made.attachments[0].uri})`)
+  })
+
+  it('without it, each request gets URIs of the host it asked, kept lists included', async () => {
+    const account = await plain().account()
+    const key = await uploaded(account, 'a.png', PNG)
+    await createOffering(account, await serviceInstance(account), { description_attachments: [{ key }] })
+    const list = (host: string) => account.call('GET', '/v1/app_offerings?fields=attachments', undefined, { host })
+    for (const host of ['one.example.test', 'two.example.test', 'one.example.test']) {
+      const [record] = (await list(host)).json()
+      assert.match(record.attachments[0].uri, new RegExp(`^http://${host.replaceAll('.', '\\.')}/v1/attachments/\\d+/download$`))
+    }
+  })
+})

@@ -48,7 +48,8 @@ export async function storageOf(account: TestAccount): Promise<StorageAnswer> {
  */
 export function sdkUpload(account: TestAccount, storage: StorageAnswer, path: string, content: Buffer, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   const fields: Array<[string, string]> = [['Content-Type', 'application/octet-stream'], ...Object.entries(storage.local)]
-  return account.call('POST', new URL(storage.upload_uri).pathname, multipartBody(fields, { field: 'file', filename: path, content }), {
+  // (Behind PUBLIC_URL's path a proxy strips it: the server itself serves /v1.)
+  return account.call('POST', new URL(storage.upload_uri).pathname.replace(/^.*?\/v1\//, '/v1/'), multipartBody(fields, { field: 'file', filename: path, content }), {
     'content-type': `multipart/form-data; boundary=${SDK_BOUNDARY}`,
     'user-agent': SDK_USER_AGENT,
     'x-4me-account': account.id,
