@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import pino from 'pino'
@@ -7,6 +10,7 @@ import { buildApp } from '../../src/app.ts'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createAccount } from '../../src/storage/accounts.ts'
+import { checkFileStore } from '../../src/storage/files/files.ts'
 import { openDatabase } from '../../src/storage/database.ts'
 import { migrateToLatest } from '../../src/storage/migrate.ts'
 import { createToken } from '../../src/storage/tokens.ts'
@@ -159,6 +163,23 @@ describe('configuration', () => {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)
     }
     assert.equal(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://localhost/x', REDIS_URL: 'redis://localhost' }).workers, 2)
+  })
+
+  it('checks at start that uploads can be written in ATTACHMENT_DIR, leaving nothing behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'app-offerings-probe-'))
+    try {
+      await checkFileStore({ storage: 'local', dir: join(dir, 'not', 'yet') })
+      assert.deepEqual(readdirSync(dir), [], 'the folder is made by the first upload, not by the check')
+      await checkFileStore({ storage: 'local', dir })
+      assert.deepEqual(readdirSync(dir), [])
+      writeFileSync(join(dir, 'a-file'), 'x')
+      for (const bad of [join(dir, 'a-file'), join(dir, 'a-file', 'below'), '/proc/no-such-dir/attachments']) {
+        await assert.rejects(checkFileStore({ storage: 'local', dir: bad }), (error: Error) => error instanceof ConfigError && error.message.startsWith('ATTACHMENT_DIR: cannot write files in '), bad)
+      }
+      await checkFileStore({ storage: 'database', dir: '/proc/no-such-dir' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('reads the attachment settings, with their defaults', () => {

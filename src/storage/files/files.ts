@@ -50,9 +50,9 @@ export interface FileStores {
 }
 
 /**
- * At start: the store for new uploads can take them. For `local`, the folder is made if missing
- * and a file is written and removed in it; a ConfigError names ATTACHMENT_DIR otherwise, so a
- * wrong folder stops the server at start instead of failing the first upload.
+ * At start: the store for new uploads can take them. For `local`, something is written and removed
+ * where the folder is or would be made (LocalFiles.probe); a ConfigError names ATTACHMENT_DIR
+ * otherwise, so a wrong folder stops the server at start instead of failing the first upload.
  */
 export async function checkFileStore(options: { storage: FileStoreKind; dir: string }): Promise<void> {
   if (options.storage !== 'local') return

@@ -3,7 +3,7 @@
 // its last byte is on disk, so a crash or a failed upload never leaves half a file under a name.
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { access, mkdir, open, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -19,16 +19,24 @@ export class LocalFiles implements FileStore {
     this.root = resolve(dir)
   }
 
-  /** Makes the folder (one level at a time) and writes and removes a file in it. */
+  /**
+   * Whether files can be written where the folder is, or where it would be made (its first missing
+   * level, in the nearest folder that exists): something is written there and removed again, and
+   * nothing is left behind; the folder itself is made by the first upload.
+   */
   static async probe(dir: string): Promise<void> {
-    const partial = join(resolve(dir), '.partial')
-    const missing: string[] = []
-    // Not mkdir's `recursive`, which spins on a file system that refuses it (database.ts says why).
-    for (let at = partial; !(await exists(at)); at = dirname(at)) missing.unshift(at)
-    for (const folder of missing) await mkdir(folder)
-    const probe = join(partial, `probe-${randomUUID()}`)
-    await writeFile(probe, 'ok')
-    await rm(probe)
+    const folder = resolve(dir)
+    let at = folder
+    while (!(await exists(at))) at = dirname(at)
+    if (at === folder) {
+      const probe = join(folder, `.probe-${randomUUID()}`)
+      await writeFile(probe, 'ok')
+      await rm(probe)
+    } else {
+      const probe = join(at, `.probe-${randomUUID()}`)
+      await mkdir(probe)
+      await rmdir(probe)
+    }
   }
 
   private path(name: string): string {
