@@ -168,8 +168,9 @@ export class Uploads {
   /**
    * Deletes uploads that no record refers to and that are older than `age` seconds: the row first
    * (a DELETE that finds it still unreferenced), then its file, so with several processes each
-   * upload is deleted by exactly one, and a file is never gone while a row names it. Answers how
-   * many were deleted.
+   * upload is deleted by exactly one, and a file is never gone while a row names it. Then what
+   * puts of a process that died in the middle left behind, begun as long ago. Answers how many
+   * uploads were deleted.
    */
   async sweep(now = nowSeconds(), age = UNREFERENCED_SECONDS, batch = 100): Promise<number> {
     const unreferenced = (eb: any) => eb.not(eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.upload_id', '=', 'uploads.id')))
@@ -186,6 +187,9 @@ export class Uploads {
         // the next run judges it again.
       }
     }
+    // What uploads of a process that died in the middle left, in either store (one that cannot be
+    // read, such as a folder never used, has nothing to remove).
+    for (const kind of ['local', 'database'] as const) await this.files.of(kind).removeAbandoned(now - age).catch(() => 0)
     return deleted
   }
 }

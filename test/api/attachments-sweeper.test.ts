@@ -2,6 +2,9 @@
 // itself, every ATTACHMENT_SWEEP_INTERVAL seconds; with several processes on one database each
 // upload is deleted exactly once. And a key two records race for is attached to one of them.
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Kysely } from 'kysely'
 import { nowSeconds } from '../../src/storage/database.ts'
@@ -50,6 +53,28 @@ for (const engine of engines) {
         }
         assert.deepEqual(await keysOf(account.id), [])
         for (const { storage: kind, object } of objects) assert.equal(await h().app.uploads.files.of(kind).stat(object), undefined, `${object} is gone`)
+      })
+
+      it('removes what uploads of a dead process left half-written, once it is a day old', async () => {
+        const files = h().app.uploads.files.of(storage)
+        const now = nowSeconds()
+        const [old, recent] = [`${now - DAY - 5}-${randomUUID()}`, `${now - 60}-${randomUUID()}`]
+        // As a process killed in the middle of two puts would leave them.
+        if (storage === 'local') {
+          mkdirSync(join(h().filesDir, '.partial'), { recursive: true })
+          for (const name of [old, recent]) writeFileSync(join(h().filesDir, '.partial', name), 'half a file')
+        } else {
+          for (const name of [old, recent]) await db().insertInto('file_chunks').values({ object: `.partial/${name}`, seq: 0, data: Buffer.from('half a file') }).execute()
+        }
+        const left = async () =>
+          storage === 'local'
+            ? readdirSync(join(h().filesDir, '.partial')).sort()
+            : (await db().selectFrom('file_chunks').select('object').where('object', 'like', '.partial/%').execute()).map((r) => String(r.object).slice('.partial/'.length)).sort()
+        assert.deepEqual(await left(), [old, recent].sort())
+        await h().app.uploads.sweep()
+        assert.deepEqual(await left(), [recent])
+        assert.equal(await files.removeAbandoned(now + 1), 1)
+        assert.deepEqual(await left(), [])
       })
 
       it('attaches a key that records race for to exactly one of them', async () => {

@@ -3,13 +3,12 @@
 // statement per chunk (a file is never held whole in memory), then renames them to the real name
 // in one statement: readers see all of a file or none of it. A get reads one chunk at a time, as
 // its reader asks for them.
-import { randomUUID } from 'node:crypto'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../database.ts'
 import { measure } from './local-files.ts'
-import type { FileStore, StoredFile } from './files.ts'
+import { partialBegan, partialName, type FileStore, type StoredFile } from './files.ts'
 
 /**
  * Bytes per row. pg sends a bytea as hex text: a chunk of 48 KiB is a 96 KiB string, small enough
@@ -18,6 +17,7 @@ import type { FileStore, StoredFile } from './files.ts'
  */
 export const CHUNK_BYTES = 48 * 1024
 const TABLE = 'file_chunks'
+const PARTIAL = '.partial/'
 
 export class DatabaseFiles implements FileStore {
   readonly kind = 'database'
@@ -28,7 +28,7 @@ export class DatabaseFiles implements FileStore {
   }
 
   async put(name: string, content: Readable, maxBytes: number): Promise<StoredFile> {
-    const partial = `.partial/${randomUUID()}`
+    const partial = `${PARTIAL}${partialName()}`
     const counted = measure(maxBytes)
     let pending: Buffer[] = []
     let pendingBytes = 0
@@ -43,14 +43,19 @@ export class DatabaseFiles implements FileStore {
         await this.db.insertInto(TABLE).values({ object: partial, seq: seq++, data }).execute()
       }
     }
+    // The INSERT under way, if any: a failed put waits for it before removing what it wrote, or
+    // a chunk committed after the DELETE would stay behind.
+    let writing: Promise<void> = Promise.resolve()
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         pending.push(chunk)
         pendingBytes += chunk.length
-        flush(false).then(() => done(), done)
+        writing = flush(false)
+        writing.then(() => done(), done)
       },
       final(done) {
-        flush(true).then(() => done(), done)
+        writing = flush(true)
+        writing.then(() => done(), done)
       },
     })
     try {
@@ -58,6 +63,7 @@ export class DatabaseFiles implements FileStore {
       await this.db.updateTable(TABLE).set({ object: name }).where('object', '=', partial).execute()
       return counted.result()
     } catch (error) {
+      await writing.catch(() => {})
       await this.db.deleteFrom(TABLE).where('object', '=', partial).execute().catch(() => {})
       throw error
     }
@@ -96,5 +102,13 @@ export class DatabaseFiles implements FileStore {
 
   async delete(name: string): Promise<void> {
     await this.db.deleteFrom(TABLE).where('object', '=', name).execute()
+  }
+
+  async removeAbandoned(before: number): Promise<number> {
+    // A partial object's rows are few and short-lived: the names are read, their times judged here.
+    const partials = await this.db.selectFrom(TABLE).select('object').distinct().where('object', 'like', `${PARTIAL}%`).execute()
+    const abandoned = partials.map((row) => String(row.object)).filter((object) => (partialBegan(object.slice(PARTIAL.length)) ?? Infinity) < before)
+    if (abandoned.length > 0) await this.db.deleteFrom(TABLE).where('object', 'in', abandoned).execute()
+    return abandoned.length
   }
 }

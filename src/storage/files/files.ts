@@ -5,6 +5,7 @@
 // Objects are named by the server (`<account>/<uuid>`), never by a client: a client's key is a
 // column of `uploads`, so nothing a client sends becomes a path.
 import type { Readable } from 'node:stream'
+import { randomUUID } from 'node:crypto'
 import { ConfigError } from '../../config.ts'
 import type { Database } from '../database.ts'
 import { DatabaseFiles } from './database-files.ts'
@@ -32,6 +33,19 @@ export interface FileStore {
   stat(name: string): Promise<{ size: number } | undefined>
   /** Removes the object; nothing when there is none. */
   delete(name: string): Promise<void>
+  /**
+   * Removes what puts left behind when their process died in the middle (a put that fails
+   * removes its own), begun before `before` (epoch seconds); answers how many.
+   */
+  removeAbandoned(before: number): Promise<number>
+}
+
+/** The name a put writes under until it is whole: when it began, so that what a dead process left can be told. */
+export const partialName = () => `${Math.floor(Date.now() / 1000)}-${randomUUID()}`
+/** When the put that wrote this partial name began (epoch seconds), or undefined for another name. */
+export function partialBegan(name: string): number | undefined {
+  const match = /^(\d{1,12})-[0-9a-f-]{36}$/.exec(name)
+  return match ? Number(match[1]) : undefined
 }
 
 /** A put that went past its limit. */

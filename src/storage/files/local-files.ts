@@ -3,11 +3,11 @@
 // its last byte is on disk, so a crash or a failed upload never leaves half a file under a name.
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { access, mkdir, open, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { access, mkdir, open, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { FileTooLarge, type FileStore, type StoredFile } from './files.ts'
+import { FileTooLarge, partialBegan, partialName, type FileStore, type StoredFile } from './files.ts'
 
 const NAME = /^[a-z0-9-]{1,64}\/[0-9a-f-]{36}$/
 
@@ -47,7 +47,7 @@ export class LocalFiles implements FileStore {
 
   async put(name: string, content: Readable, maxBytes: number): Promise<StoredFile> {
     const target = this.path(name)
-    const partial = join(this.root, '.partial', randomUUID())
+    const partial = join(this.root, '.partial', partialName())
     await mkdir(dirname(partial), { recursive: true })
     await mkdir(dirname(target), { recursive: true })
     const counted = measure(maxBytes)
@@ -85,6 +85,20 @@ export class LocalFiles implements FileStore {
 
   async delete(name: string): Promise<void> {
     await rm(this.path(name), { force: true })
+  }
+
+  async removeAbandoned(before: number): Promise<number> {
+    const folder = join(this.root, '.partial')
+    let names: string[]
+    try {
+      names = await readdir(folder)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
+      throw error
+    }
+    const abandoned = names.filter((name) => (partialBegan(name) ?? Infinity) < before)
+    for (const name of abandoned) await rm(join(folder, name), { force: true })
+    return abandoned.length
   }
 }
 
