@@ -23,6 +23,10 @@ import { requestLog } from './http/request-log.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { sendTimeout } from './http/send-timeout.ts'
 import { recordRoutes } from './http/routes/records.ts'
+import { attachmentRoutes } from './http/routes/attachments.ts'
+import { Sweeper } from './platform/sweeper.ts'
+import { Uploads } from './records/uploads.ts'
+import { openFileStores } from './storage/files/files.ts'
 import { RESOURCES } from './resources/index.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -61,6 +65,12 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
   // them (4me coercion and Rails-worded errors are not JSON Schema), so Ajv accepts everything.
   app.setValidatorCompiler(() => () => true)
   app.decorate('services', services)
+  // Uploaded files: their store, chosen by ATTACHMENT_STORAGE, and the sweeper of those no record uses.
+  const uploads = new Uploads(services.database, openFileStores(services.database, config.attachments), services.secretKey, config.attachments)
+  app.decorate('uploads', uploads)
+  const sweeper = new Sweeper(uploads, config.attachments.sweepIntervalSeconds, app.log)
+  app.addHook('onReady', async () => sweeper.start())
+  app.addHook('onClose', () => sweeper.stop())
 
   await app.register(requestLog)
   await app.register(sendTimeout)
@@ -86,6 +96,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<Fast
       await v1.register(openapiDocument)
       for (const { resource, rules } of RESOURCES) await v1.register(recordRoutes(resource, rules))
       await v1.register(jwksRoutes)
+      await v1.register(attachmentRoutes(uploads, RESOURCES.filter(({ rules }) => rules.links)))
       await v1.register(people)
     },
     { prefix: '/v1' },

@@ -64,7 +64,29 @@ export interface Config {
     /** Whether `serve` runs a delivery worker in its process (`app-offerings worker` runs one alone). */
     inServer: boolean
   }
+  attachments: AttachmentConfig
 }
+
+/** Uploaded files (attachments.md; docs/architecture.md, "Attachments"). */
+export interface AttachmentConfig {
+  /** Where new uploads go: a folder, or chunked rows of the database. */
+  storage: 'local' | 'database'
+  /** The folder of `local` storage. */
+  dir: string
+  /** The largest upload, in bytes. */
+  sizeLimit: number
+  /** Lower-case extensions an upload may have. */
+  extensions: string[]
+  /** Seconds between two runs of the sweeper of unreferenced uploads (0: it does not run). */
+  sweepIntervalSeconds: number
+}
+
+/** Documents, images and archives: what an offering's texts plausibly carry; nothing a browser or an OS runs. */
+export const DEFAULT_EXTENSIONS = [
+  'pdf', 'txt', 'csv', 'md', 'rtf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'odt', 'ods', 'odp',
+  'png', 'jpg', 'jpeg', 'gif', 'webp', 'svg', 'bmp', 'tif', 'tiff', 'mp4', 'webm', 'mov', 'mp3', 'wav',
+  'zip', 'gz', 'tgz', '7z', 'json', 'xml', 'yaml', 'yml', 'log',
+]
 
 type Env = Record<string, string | undefined>
 
@@ -129,6 +151,16 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
       inServer: flag(env, 'WEBHOOK_WORKER', true),
     },
+    attachments: {
+      storage: optional(env, 'ATTACHMENT_STORAGE', (v) => {
+        if (v !== 'local' && v !== 'database') throw new Error('must be "local" or "database"')
+        return v
+      }) ?? 'local',
+      dir: optional(env, 'ATTACHMENT_DIR', (v) => v) ?? 'data/attachments',
+      sizeLimit: optional(env, 'ATTACHMENT_SIZE_LIMIT', parseByteSize) ?? 100 * 1024 * 1024,
+      extensions: optional(env, 'ATTACHMENT_EXTENSIONS', parseExtensions) ?? DEFAULT_EXTENSIONS,
+      sweepIntervalSeconds: integer(env, 'ATTACHMENT_SWEEP_INTERVAL', 3600, 0, 86_400),
+    },
   }
 }
 
@@ -142,6 +174,14 @@ function parseIssuer(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`must be an http(s) URL, got "${value}"`)
   return value.replace(/\/+$/, '')
+}
+
+function parseExtensions(value: string): string[] {
+  const list = value.split(',').map((item) => item.trim().replace(/^\./, '').toLowerCase())
+  for (const extension of list) {
+    if (!/^[a-z0-9]{1,16}$/.test(extension)) throw new Error(`must be a comma-separated list of file extensions such as pdf,png, got "${extension}"`)
+  }
+  return [...new Set(list)]
 }
 
 function optional<T>(env: Env, name: string, parse: (value: string) => T): T | undefined {

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from './storage/database.ts'
 import { migrateToLatest, migrationsCurrent } from './storage/migrate.ts'
 import { underStartupLock } from './platform/startup-lock.ts'
 import { loadSecretKey } from './storage/settings.ts'
+import { checkFileStore } from './storage/files/files.ts'
 import { createToken } from './storage/tokens.ts'
 import { startDeliveries, type DeliveryWorker } from './platform/webhooks/worker.ts'
 import { keyPool } from './storage/signing-keys.ts'
@@ -40,6 +41,8 @@ export async function startServer(
     } else {
       await underStartupLock(database, () => migrate(database, logger))
     }
+    // A folder for uploads that cannot be written stops the start, naming ATTACHMENT_DIR.
+    await checkFileStore(config.attachments)
     const secretKey = await loadSecretKey(database, config.secretKey)
     const app = await buildApp({ config, database, secretKey }, logger)
     const address = await app.listen({ port: config.port, host: config.host })

@@ -12,6 +12,12 @@ export interface RenderContext {
 /** The row keys that carry a reference's target, its name and sourceID, once the store has attached them. */
 export const referenceColumns = (field: { name: string }) => ({ name: `${field.name}__name`, sourceId: `${field.name}__source_id` })
 
+/**
+ * The row key that carries the base of the absolute URLs a row renders (PUBLIC_URL, or the
+ * request's origin), set by whoever answers with it: an attachment's download URI.
+ */
+export const ROW_BASE_URL = 'base__url'
+
 /** The row key that carries the owner account's name on a row another account shares (records/sharing.ts). */
 export const OWNER_NAME = 'account__name'
 
@@ -30,6 +36,8 @@ export interface FieldSpec {
   default?: unknown
   /** Computes a read-only value from the row. */
   compute?: (row: Row, context: RenderContext) => unknown
+  /** Turns the rendered value of a stored field into what is answered (a text naming its attachments' URIs). */
+  decorate?: (rendered: unknown, row: Row) => unknown
   /** Columns `compute` reads; without it a collection selecting the field reads every column. */
   uses?: string[]
   /** A reference whose target is in another account: the column of the row that names that account (default account_id). */

@@ -5,6 +5,7 @@
 // INVALID_UTF8, which jsonObject answers with a 400 in its turn. Past BODY_LIMIT the answer is a
 // 413, and the rest of the body is read and dropped, up to a bound, so that the client gets to read it.
 import fp from 'fastify-plugin'
+import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { Errors } from './errors.ts'
 
@@ -57,24 +58,36 @@ export const contentTypes = fp(
 
     app.addHook('onResponse', (request, reply, done) => {
       done()
-      const raw = request.raw
-      if (reply.statusCode !== 413 || raw.complete || raw.destroyed) return
-      let discarded = 0
-      const cut = () => raw.socket?.destroy()
-      const timer = setTimeout(cut, DISCARD_MS).unref()
-      raw.on('data', (chunk: Buffer) => {
-        discarded += chunk.length
-        if (discarded > DISCARD_BOUND) cut()
-      })
-      // Everything read: nothing is left to reset, so the close is an orderly one.
-      raw.once('end', () => {
-        clearTimeout(timer)
-        // (An injected request's socket is a stand-in without end().)
-        const socket = raw.socket as { end?: () => void } | null
-        socket?.end?.()
-      })
-      raw.resume()
+      if (reply.statusCode === 413) discardRest(request.raw)
     })
   },
   { name: 'content-types' },
 )
+
+/**
+ * After an answer given before the body was read to its end (a 413, a refused upload): reads and
+ * drops the rest, up to a bound, then closes the connection in order, so the client reads the
+ * answer instead of a reset.
+ */
+export function discardRest(raw: IncomingMessage): void {
+  // Read to its end already (by a parser, or an injected request that has no `complete`).
+  if (raw.complete || raw.destroyed || raw.readableEnded) return
+  let discarded = 0
+  // (An injected request's socket is a stand-in without destroy() or end().)
+  const cut = () => (raw.socket as { destroy?: () => void } | null)?.destroy?.()
+  const timer = setTimeout(cut, DISCARD_MS).unref()
+  // Whatever was reading it (a multipart parser) stops; nothing more reaches it.
+  raw.unpipe()
+  raw.on('data', (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > DISCARD_BOUND) cut()
+  })
+  // Everything read: nothing is left to reset, so the close is an orderly one.
+  raw.once('end', () => {
+    clearTimeout(timer)
+    // (An injected request's socket is a stand-in without end().)
+    const socket = raw.socket as { end?: () => void } | null
+    socket?.end?.()
+  })
+  raw.resume()
+}

@@ -84,6 +84,7 @@ export const openapi = fp(
         tags: [
           { name: 'app_offerings', description: 'App offerings: what a provider account offers in the app store' },
           { name: 'service_instances', description: 'The service instances offerings belong to' },
+          { name: 'attachments', description: 'Files for the texts of offerings: where to upload, the upload, the download' },
           { name: 'people', description: 'Who the token belongs to' },
           { name: 'rate limit', description: "The token's rate limits" },
           { name: 'operations', description: 'Health, readiness, this document and its page' },

@@ -12,7 +12,10 @@ export const V1_HEADERS = {
 export const securityHeaders = fp(
   async (app: FastifyInstance) => {
     app.addHook('onSend', (_request, reply, payload, done) => {
+      // A route may only narrow the policy (a download adds `sandbox`); never loosen the rest.
+      const narrowed = reply.getHeader('content-security-policy')
       reply.headers(V1_HEADERS)
+      if (typeof narrowed === 'string' && narrowed.startsWith(V1_HEADERS['content-security-policy'])) reply.header('content-security-policy', narrowed)
       done(null, payload)
     })
   },

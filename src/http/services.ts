@@ -6,6 +6,7 @@ import type { Account } from '../storage/accounts.ts'
 import type { Scope } from '../storage/tokens.ts'
 import type { Counters } from '../platform/counters.ts'
 import type { StorageHealth } from '../platform/faults.ts'
+import type { Uploads } from '../records/uploads.ts'
 
 export interface Services {
   config: Config
@@ -29,6 +30,8 @@ declare module 'fastify' {
     counters: Counters
     /** Whether writes fail for a storage fault (see platform/faults.ts, http/error-handler.ts). */
     storageHealth: StorageHealth
+    /** Uploaded files and their store (records/uploads.ts). */
+    uploads: Uploads
   }
   interface FastifyRequest {
     auth: Auth

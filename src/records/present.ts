@@ -61,7 +61,8 @@ export class Presenter {
   /** The field's value in the row, as JSON text; undefined when a computed field does not apply to it. */
   value(row: Row, field: Field): string | undefined {
     if (field.type.kind === 'reference') return this.reference(row, field)
-    const value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
+    let value = field.compute ? field.compute(row, this.context) : field.type.render(row[field.column!])
+    if (field.decorate && value != null) value = field.decorate(value, row)
     if (value === undefined) return undefined
     return value === null ? 'null' : value === true ? 'true' : value === false ? 'false' : JSON.stringify(value)
   }

@@ -16,6 +16,7 @@
 // What is kept is bounded in bytes, not entries, and an answer larger than a sixteenth of the
 // budget is never kept: no sequence of allowed requests can pin more than the budget.
 import { createHash } from 'node:crypto'
+import { ROW_BASE_URL } from '../catalogue/resource.ts'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/paging.ts'
 import type { Presenter } from './present.ts'
@@ -108,25 +109,29 @@ export class CollectionReader {
     this.pages = new ByteBoundedCache(options.keptBytes - this.counts.capacity)
   }
 
-  /** The page the plan asks for, rendered, and the count of what matches. */
-  async read(account: string, plan: Plan, subset?: Subset): Promise<CollectionAnswer> {
-    if (this.options.keptBytes <= 0) return this.compute(account, plan, subset)
+  /**
+   * The page the plan asks for, rendered, and the count of what matches. `base`: the base of the
+   * absolute URLs its records render (attachments' download URIs), part of what a kept answer is kept under.
+   */
+  async read(account: string, plan: Plan, subset?: Subset, base = ''): Promise<CollectionAnswer> {
+    if (this.options.keptBytes <= 0) return this.compute(account, plan, subset, undefined, base)
     // The same query string always makes the same plan.
-    const key = `${account}\n${subset?.name ?? ''}\n${plan.source}`
+    const key = `${account}\n${subset?.name ?? ''}\n${plan.source}\n${base}`
     // A URL asked for the first time (as far as we remember) is read and not kept, unless every
     // answer is to be kept (RESULT_CACHE_AFTER=1).
-    if ((this.options.keepAfter ?? 2) > 1 && !this.recent.remember(key) && !this.pages.has(key)) return this.compute(account, plan, subset)
+    if ((this.options.keepAfter ?? 2) > 1 && !this.recent.remember(key) && !this.pages.has(key)) return this.compute(account, plan, subset, undefined, base)
     const mark = await this.store.watermark(account, subset?.shared)
     const kept = this.pages.get(key, mark.value)
     if (kept) return kept
-    const answer = await this.compute(account, plan, subset, mark)
+    const answer = await this.compute(account, plan, subset, mark, base)
     if (mark.settled) this.pages.set(key, mark.value, answer, answer.body.length * 2 + 256)
     return answer
   }
 
-  private async compute(account: string, plan: Plan, subset?: Subset, mark?: Watermark): Promise<CollectionAnswer> {
+  private async compute(account: string, plan: Plan, subset?: Subset, mark?: Watermark, base = ''): Promise<CollectionAnswer> {
     const page = await this.store.page(account, plan, subset)
     const count = await this.count(account, plan, page, subset, mark)
+    for (const row of page.rows) row[ROW_BASE_URL] = base
     return { body: this.presenter.page(page.rows, plan.fields), info: page.info, count }
   }
 

@@ -6,6 +6,7 @@ import type { Resource, Row } from '../catalogue/resource.ts'
 import type { Filter } from '../query/parse.ts'
 import type { FieldError } from '../errors.ts'
 import type { Account } from '../storage/accounts.ts'
+import type { Database } from '../storage/database.ts'
 import type { Sharing } from './sharing.ts'
 import type { RecordQueries, Scope } from './store.ts'
 
@@ -70,6 +71,24 @@ export interface PreparedCreate {
 export interface Effects {
   before?(unit: Unit): Promise<Row | void>
   after?(unit: Unit, row: Row): Promise<void>
+}
+
+/**
+ * Rows of another table that belong to a record and change with it (attachments): checked with
+ * the body, written in the record's transaction with its audit entry, copied by a publish, and
+ * loaded with the record for the fields that render them.
+ */
+export interface RecordLinks<Changes = unknown> {
+  /** The fields whose rendering needs the linked rows. */
+  readonly renders: ReadonlySet<string>
+  /** Reads the body's link fields (failing them in the body); what to change, or undefined for nothing. */
+  check(write: Write, db: RecordQueries): Promise<Changes | undefined>
+  /** Applies the changes to the written row, in the write's transaction; answers the audit's changes. */
+  apply(trx: RecordQueries, account: string, row: Row, changes: Changes, now: number): Promise<Record<string, [unknown, unknown]>>
+  /** A published copy shares the draft's links (in the publish's transaction); answers the audit's changes. */
+  copy(trx: RecordQueries, from: Row, to: Row, now: number): Promise<Record<string, [unknown, unknown]>>
+  /** Adds the linked rows to records that were read (`database`: outside a transaction, for statements built once). */
+  load(db: RecordQueries, rows: Row[], database?: Database): Promise<void>
 }
 
 export interface Rules {
@@ -137,4 +156,11 @@ export interface Rules {
     blockers: Array<{ table: string; column: string; error: FieldError }>
     dependents: Array<{ table: string; column: string }>
   }
+  /** Rows of another table written and read with the record (its attachments). */
+  links?: RecordLinks<any>
+  /**
+   * The record takes a picture as an upload (`POST .../:id/avatar`): the file part's name, the
+   * most bytes it may have, and the value of `field` it becomes (undefined: not an allowed image).
+   */
+  picture?: { field: string; part: string; maxBytes: number; fromBytes(bytes: Buffer): string | undefined }
 }

@@ -9,6 +9,7 @@ import type { Plan } from '../query/parse.ts'
 import { planShape } from '../query/shape.ts'
 import type { Database } from '../storage/database.ts'
 import { Placeholder, prepared, run, shape, type Shaped } from '../storage/prepared.ts'
+import type { RecordLinks } from './rules.ts'
 import { visibleRows, watermarkAccounts, type Sharing } from './sharing.ts'
 
 export type Scope = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
@@ -73,6 +74,8 @@ export class RecordStore {
     readonly sharing?: Sharing,
     /** Whose name rows carry (OWNER_NAME): only other accounts' rows, or every row. */
     private readonly ownerNames: 'others' | 'all' = 'others',
+    /** Rows of another table read with a record (its attachments), for the fields that render them. */
+    readonly links?: RecordLinks,
   ) {
     this.db = database.db as unknown as RecordQueries
     this.columns = [...resource.columns, 'lock_version']
@@ -145,6 +148,7 @@ export class RecordStore {
   async find(account: string, id: number): Promise<Row | undefined> {
     const row = (await this.byId(account, id))[0]
     if (row && this.ownerNames === 'all') await this.attachOwners(account, [row])
+    if (row) await this.links?.load(this.db, [row], this.database)
     return row
   }
 
@@ -157,6 +161,7 @@ export class RecordStore {
     if (!this.visibleById) return this.find(account, id)
     const row = (await this.visibleById(account, id))[0]
     if (row) await this.attachOwners(account, [row])
+    if (row) await this.links?.load(this.db, [row], this.database)
     return row
   }
 
@@ -245,6 +250,7 @@ export class RecordStore {
     if (paging.kind === 'cursor' && paging.direction === 'before') rows.reverse()
     await this.attachReferences(account, rows, plan.fields)
     if (subset?.shared || this.ownerNames === 'all') await this.attachOwners(account, rows)
+    if (this.links && plan.fields.some((field) => this.links!.renders.has(field.name))) await this.links.load(this.db, rows)
     return { rows, info: pageInfo(plan, rows, more) }
   }
 

@@ -54,15 +54,17 @@ export class RecordWriter {
   }
 
   /**
-   * Body -> the columns to write, or a 422 with every failing field. `knownTargets` remembers
-   * references already found (many records in one call point at the same few).
+   * Body -> the columns to write and the changes of its links (attachments), or a 422 with every
+   * failing field. `knownTargets` remembers references already found (many records in one call
+   * point at the same few).
    */
-  private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<Row> {
-    return (await this.prepare(account, input, mode, context, existing, knownTargets)).columns
+  private async columns(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>): Promise<{ columns: Row; links: unknown }> {
+    const { columns, links } = await this.prepare(account, input, mode, context, existing, knownTargets)
+    return { columns, links }
   }
 
-  /** The columns to write and the write's effects (records/rules.ts), all decided before any transaction. */
-  private async prepare(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>, internal: Row = {}): Promise<{ columns: Row; effects: Effects | void }> {
+  /** The columns to write, the changes of its links and the write's effects (records/rules.ts), all decided before any transaction. */
+  private async prepare(account: Account, input: Record<string, unknown>, mode: Mode, context: WriteContext, existing?: Row, knownTargets?: Set<string>, internal: Row = {}): Promise<{ columns: Row; links: unknown; effects: Effects | void }> {
     const body = readBody(this.resource, input, mode)
     const write: Write = {
       mode,
@@ -91,6 +93,8 @@ export class RecordWriter {
         }
       } else if (!(await this.targetExists(account.id, field, id as number, knownTargets))) body.fail(field.name, Messages.mustExist)
     }
+    // Attachments are judged with the other fields: one 422 names every field that fails.
+    const links = this.rules.links ? await this.rules.links.check(write, this.store.db) : undefined
     if (!body.ok) throw Errors.validationFailed(body.errorList())
     const columns: Row = { ...internal }
     for (const [column, value] of Object.entries(derived)) if (!existing || existing[column] !== value) columns[column] = value
@@ -100,8 +104,8 @@ export class RecordWriter {
       const stored = field.type.store(value)
       if (!existing || existing[field.column] !== stored) columns[field.column] = stored
     }
-    const effects = this.rules.effects && (mode === 'create' || Object.keys(columns).length > 0) ? await this.rules.effects(write, columns) : undefined
-    return { columns, effects }
+    const effects = this.rules.effects && (mode === 'create' || Object.keys(columns).length > 0 || links !== undefined) ? await this.rules.effects(write, columns) : undefined
+    return { columns, links, effects }
   }
 
   private async targetExists(account: string, field: Field, id: number, known?: Set<string>): Promise<boolean> {
@@ -143,7 +147,7 @@ export class RecordWriter {
    * its own; another write's effects use it for the records they bring along.
    */
   async prepareCreate(account: Account, input: Record<string, unknown>, context: WriteContext, internal: Row = {}): Promise<PreparedCreate> {
-    const { columns, effects } = await this.prepare(account, input, 'create', context, undefined, undefined, internal)
+    const { columns, links, effects } = await this.prepare(account, input, 'create', context, undefined, undefined, internal)
     return {
       write: async (unit, known = {}) => {
         const added = (await effects?.before?.(unit)) ?? {}
@@ -152,7 +156,9 @@ export class RecordWriter {
           .values({ ...columns, ...known, ...added, account_id: account.id, created_at: unit.now, updated_at: unit.now })
           .returning(this.returned)
           .executeTakeFirstOrThrow()
-        await writeAudit(unit.trx, [this.entry(account, row, 'create', context, unit.now, undefined)])
+        const linked = links === undefined ? {} : await this.rules.links!.apply(unit.trx, account.id, row, links, unit.now)
+        await writeAudit(unit.trx, [this.entry(account, row, 'create', context, unit.now, undefined, linked)])
+        await this.rules.links?.load(unit.trx, [row])
         // The outbox events of a create (app_instance.create, webhook.verify) and what else follows.
         await effects?.after?.(unit, row)
         return row
@@ -166,8 +172,8 @@ export class RecordWriter {
    * changed. A body that changes nothing writes nothing and answers the record as it is.
    */
   async update(account: Account, existing: Row, input: Record<string, unknown>, context: WriteContext, expectedVersion?: number): Promise<Row> {
-    const { columns, effects } = await this.prepare(account, input, 'update', context, existing)
-    if (Object.keys(columns).length === 0) return existing
+    const { columns, links, effects } = await this.prepare(account, input, 'update', context, existing)
+    if (Object.keys(columns).length === 0 && links === undefined) return existing
     const now = nowSeconds()
     const unit = { account, context, now, events: 0 }
     return this.transaction(async (trx) => {
@@ -188,7 +194,9 @@ export class RecordWriter {
         // The record is there (the caller read it, and nothing deletes records): the guard refused.
         throw guard ? Errors.validationFailed([guard.error]) : Errors.notFound()
       }
-      await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing)])
+      const linked = links === undefined ? {} : await this.rules.links!.apply(trx, String(row.account_id ?? owner), row, links, now)
+      await writeAudit(trx, [this.entry(account, row, 'update', context, now, existing, linked)])
+      await this.rules.links?.load(trx, [row])
       // An update's outbox events (app_instance.update, webhook.verify on a new URI), in this transaction.
       await effects?.after?.(Object.assign(unit, { trx }), row)
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
@@ -256,7 +264,9 @@ export class RecordWriter {
       progress?.(done)
     }
     for (const { body, createdAt, updatedAt } of inputs) {
-      const columns = await this.columns(account, body, 'create', context, undefined, known)
+      const { columns, links } = await this.columns(account, body, 'create', context, undefined, known)
+      // Many rows per statement: a body with attachments belongs to create(), one record at a time.
+      if (links !== undefined) throw new Error('createMany does not write attachments')
       if (createdAt !== undefined) columns.created_at = createdAt
       if (updatedAt !== undefined) columns.updated_at = updatedAt
       batch.push(columns)
@@ -302,10 +312,13 @@ export class RecordWriter {
         .values({ ...copy, draft_id: Number(current.id), version, created_at: now, updated_at: now })
         .returning(this.returned)
         .executeTakeFirstOrThrow()
+      // The version shares the draft's attachments: their references are copied, not their files.
+      const linked = (await this.rules.links?.copy(trx, current, row, now)) ?? {}
       await writeAudit(trx, [
         { resource: this.resource, account: account.id, recordId: Number(current.id), action: 'publish', actor: context.actor, at: now, changes: { version: [version > 1 ? version - 1 : null, version] } },
-        this.entry(account, row, 'create', context, now, undefined),
+        this.entry(account, row, 'create', context, now, undefined, linked),
       ])
+      await this.rules.links?.load(trx, [row])
       await this.store.attachReferences(account.id, [row], this.resource.references, trx)
       await this.store.attachOwners(account.id, [row], trx)
       return row
@@ -368,9 +381,9 @@ export class RecordWriter {
     return body
   }
 
-  private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined): AuditEntry {
+  private entry(account: Account, row: Row, action: 'create' | 'update', context: WriteContext, at: number, before: Row | undefined, linked: Record<string, [unknown, unknown]> = {}): AuditEntry {
     // The entry lives with the record, in its owner's account, whoever wrote it.
     const owner = row.account_id === undefined ? account.id : String(row.account_id)
-    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: changes(this.resource, before, row) }
+    return { resource: this.resource, account: owner, recordId: Number(row.id), action, actor: context.actor, at, changes: { ...changes(this.resource, before, row), ...linked } }
   }
 }

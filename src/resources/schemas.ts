@@ -132,6 +132,18 @@ export function routeSchemas(resource: Resource) {
       params: IdParams,
       response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(404, 409, 422) },
     },
+    picture: (part: string) => ({
+      tags,
+      summary: `Set the picture of one of ${resource.name} from an upload (multipart/form-data: ${part}_file_name and the file as ${part}); answers the record`,
+      consumes: ['multipart/form-data'],
+      headers: Type.Object({ ...accountHeaders, ...IF_MATCH_HEADERS }),
+      params: IdParams,
+      body: Type.Object({
+        [`${part}_file_name`]: Type.Optional(Type.String({ description: 'The file\'s name (not trusted: the type is what the bytes are)' })),
+        [part]: Type.String({ format: 'binary', description: 'A JPG, GIF, WEBP, PNG or SVG image of at most 2 MiB' }),
+      }),
+      response: { 200: record, ...errorResponses(400, 404, 409, 415, 422) },
+    }),
     update: (method: 'PATCH' | 'PUT') => ({
       tags,
       summary: method === 'PUT' ? `Update one of ${resource.name} (as PATCH)` : `Update one of ${resource.name}`,

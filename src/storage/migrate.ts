@@ -13,6 +13,7 @@ import * as people from './migrations/003-people.ts'
 import * as recordsCore from './migrations/004-records-core.ts'
 import * as lifecycle from './migrations/005-lifecycle.ts'
 import * as webhooks from './migrations/006-webhooks.ts'
+import * as attachments from './migrations/007-attachments.ts'
 
 const STEPS: Record<string, { up: typeof initial.up }> = {
   '001-initial': initial,
@@ -21,6 +22,7 @@ const STEPS: Record<string, { up: typeof initial.up }> = {
   '004-records-core': recordsCore,
   '005-lifecycle': lifecycle,
   '006-webhooks': webhooks,
+  '007-attachments': attachments,
 }
 
 export const LATEST_MIGRATION = Object.keys(STEPS).at(-1)!

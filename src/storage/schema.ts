@@ -101,6 +101,42 @@ export interface AuditEntriesTable {
   change_seq: ColumnType<number, number | undefined, number>
 }
 
+/** A file an account uploaded (migration 007). */
+export interface UploadsTable {
+  id: Id
+  account_id: string
+  /** The key the client refers to it by: `attachments/<account>/<random>/<file name>`. */
+  key: string
+  name: string
+  size: number
+  content_type: string
+  sha256: string
+  /** The FileStore that holds it, and its object name there. */
+  storage: string
+  object: string
+  /** The record family that attached it first (`app_offerings:<draft id>`), null until then. */
+  claimed_by: string | null
+  created_at: number
+}
+
+/** An upload attached to a text of a record (migration 007). */
+export interface AttachmentsTable {
+  id: Id
+  account_id: string
+  record_type: string
+  record_id: number
+  field: string
+  inline: number
+  upload_id: number
+  created_at: number
+}
+
+export interface FileChunksTable {
+  object: string
+  seq: number
+  data: Uint8Array
+}
+
 export interface Schema {
   accounts: AccountsTable
   api_tokens: ApiTokensTable
@@ -109,4 +145,7 @@ export interface Schema {
   service_instances: ServiceInstancesTable
   app_offerings: AppOfferingsTable
   audit_entries: AuditEntriesTable
+  uploads: UploadsTable
+  attachments: AttachmentsTable
+  file_chunks: FileChunksTable
 }

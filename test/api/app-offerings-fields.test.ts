@@ -10,7 +10,19 @@ const ASTRAL = '\u{1F600}' // one code point, two UTF-16 units, four UTF-8 bytes
 const MiB = 1024 * 1024
 
 const padTo = (prefix: string, length: number, filler = 'x') => prefix + filler.repeat(length - [...prefix].length)
-const dataUrl = (mime: string, bytes: number) => `data:${mime};base64,${Buffer.alloc(bytes, 7).toString('base64')}`
+// An image of `bytes` bytes whose first bytes are its type's signature: the server sniffs the content.
+const SIGNATURES: Record<string, Buffer> = {
+  'image/png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  'image/jpeg': Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  'image/gif': Buffer.from('GIF89a'),
+  'image/webp': Buffer.from('RIFF\0\0\0\0WEBP'),
+  'image/svg+xml': Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">'),
+}
+const dataUrl = (mime: string, bytes: number) => {
+  const image = Buffer.alloc(bytes, mime === 'image/svg+xml' ? 0x20 : 7)
+  SIGNATURES[mime]?.copy(image)
+  return `data:${mime};base64,${image.toString('base64')}`
+}
 
 /** `[input, value, outcome]`: the outcome is the rendered value (under the field's name) or an error. */
 type Outcome = { renders: unknown } | { error: string }

@@ -296,6 +296,12 @@ for (const engine of engines) {
       assert.match(res.stderr, /^app-offerings: PORT: must be a whole number/)
       assert.equal(res.stderr.trimEnd().split('\n').length, 1)
     })
+
+    it('refuses a folder for uploads it cannot write in, in one line naming ATTACHMENT_DIR', async () => {
+      const res = await cli(store, ['serve'], { PORT: '0', ATTACHMENT_DIR: '/proc/no-such-dir/attachments' })
+      assert.equal(res.code, 2, res.stderr)
+      assert.match(res.stderr, /^app-offerings: ATTACHMENT_DIR: cannot write files in \/proc\/no-such-dir\/attachments \(E[A-Z]+\)\n$/)
+    })
   })
 
   describe(`first start (${engine})`, () => {

@@ -88,6 +88,22 @@ for (const engine of engines) {
       assert.ok(patch.responses['422'].content['application/json'].schema.properties.errors)
     })
 
+    it('documents the attachment routes: the storage answer, the multipart upload and avatar, the download', () => {
+      const storage = document.paths['/v1/attachments/storage'].get.responses['200'].content['application/json'].schema
+      assert.deepEqual(Object.keys(storage.properties), ['provider', 'upload_uri', 'size_limit', 'allowed_extensions', 'local'])
+      const upload = document.paths['/v1/attachments'].post.requestBody.content['multipart/form-data'].schema
+      assert.deepEqual(Object.keys(upload.properties).at(-1), 'file', 'the file is sent last')
+      assert.equal(upload.properties.file.format, 'binary')
+      assert.ok(document.paths['/v1/attachments'].post.responses['422'])
+      assert.ok(document.paths['/v1/attachments/{id}/download'].get.responses['404'])
+      const avatar = document.paths['/v1/app_offerings/{id}/avatar'].post
+      assert.deepEqual(Object.keys(avatar.requestBody.content['multipart/form-data'].schema.properties), ['avatar_file_name', 'avatar'])
+      assert.ok(avatar.responses['200'].content['application/json'].schema.properties.picture_uri)
+      const record = document.paths['/v1/app_offerings/{id}'].get.responses['200'].content['application/json'].schema
+      const list = record.properties.attachments.anyOf?.find((s: Json) => s.type === 'array') ?? record.properties.attachments
+      assert.deepEqual(Object.keys(list.items.properties), ['id', 'name', 'size', 'content_type', 'inline', 'field', 'uri'])
+    })
+
     it('declares the bearer token, and which routes need none', () => {
       assert.deepEqual(document.components.securitySchemes.bearerAuth, { ...document.components.securitySchemes.bearerAuth, type: 'http', scheme: 'bearer' })
       assert.deepEqual(document.security, [{ bearerAuth: [] }])

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import pino from 'pino'
@@ -7,6 +10,7 @@ import { buildApp } from '../../src/app.ts'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createAccount } from '../../src/storage/accounts.ts'
+import { checkFileStore } from '../../src/storage/files/files.ts'
 import { openDatabase } from '../../src/storage/database.ts'
 import { migrateToLatest } from '../../src/storage/migrate.ts'
 import { createToken } from '../../src/storage/tokens.ts'
@@ -160,6 +164,11 @@ describe('configuration', () => {
       [{ WEBHOOK_POLL_MS: '1' }, 'WEBHOOK_POLL_MS'],
       [{ WEBHOOK_CONCURRENCY: '0' }, 'WEBHOOK_CONCURRENCY'],
       [{ WEBHOOK_WORKER: 'perhaps' }, 'WEBHOOK_WORKER'],
+      [{ ATTACHMENT_STORAGE: 's3' }, 'ATTACHMENT_STORAGE'],
+      [{ ATTACHMENT_SIZE_LIMIT: 'huge' }, 'ATTACHMENT_SIZE_LIMIT'],
+      [{ ATTACHMENT_SIZE_LIMIT: '2gb' }, 'ATTACHMENT_SIZE_LIMIT'],
+      [{ ATTACHMENT_EXTENSIONS: 'pdf, ../x' }, 'ATTACHMENT_EXTENSIONS'],
+      [{ ATTACHMENT_SWEEP_INTERVAL: 'hourly' }, 'ATTACHMENT_SWEEP_INTERVAL'],
     ]
     for (const [env, variable] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${variable}: `) && !error.message.includes('\n'), variable)
@@ -172,6 +181,31 @@ describe('configuration', () => {
     const set = loadConfig({ WEBHOOK_ISSUER: 'https://{account}.example.com/', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT: '3', WEBHOOK_MAX_ATTEMPTS: '5', WEBHOOK_WORKER: 'false' }).webhooks
     assert.equal(set.issuer, 'https://{account}.example.com')
     assert.deepEqual([set.allowPrivate, set.timeoutSeconds, set.maxAttempts, set.inServer], [true, 3, 5, false])
+  })
+
+  it('checks at start that uploads can be written in ATTACHMENT_DIR, leaving nothing behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'app-offerings-probe-'))
+    try {
+      await checkFileStore({ storage: 'local', dir: join(dir, 'not', 'yet') })
+      assert.deepEqual(readdirSync(dir), [], 'the folder is made by the first upload, not by the check')
+      await checkFileStore({ storage: 'local', dir })
+      assert.deepEqual(readdirSync(dir), [])
+      writeFileSync(join(dir, 'a-file'), 'x')
+      for (const bad of [join(dir, 'a-file'), join(dir, 'a-file', 'below'), '/proc/no-such-dir/attachments']) {
+        await assert.rejects(checkFileStore({ storage: 'local', dir: bad }), (error: Error) => error instanceof ConfigError && error.message.startsWith('ATTACHMENT_DIR: cannot write files in '), bad)
+      }
+      await checkFileStore({ storage: 'database', dir: '/proc/no-such-dir' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reads the attachment settings, with their defaults', () => {
+    const defaults = loadConfig({}).attachments
+    assert.deepEqual({ ...defaults, extensions: defaults.extensions.slice(0, 2) }, { storage: 'local', dir: 'data/attachments', sizeLimit: 100 * 1024 * 1024, extensions: ['pdf', 'txt'], sweepIntervalSeconds: 3600 })
+    for (const risky of ['exe', 'html', 'htm', 'js', 'sh', 'bat', 'svgz', 'php']) assert.ok(!defaults.extensions.includes(risky), risky)
+    const set = loadConfig({ ATTACHMENT_STORAGE: 'database', ATTACHMENT_DIR: '/srv/files', ATTACHMENT_SIZE_LIMIT: '20mb', ATTACHMENT_EXTENSIONS: ' PDF,.png ,pdf', ATTACHMENT_SWEEP_INTERVAL: '0' }).attachments
+    assert.deepEqual(set, { storage: 'database', dir: '/srv/files', sizeLimit: 20 * 1024 * 1024, extensions: ['pdf', 'png'], sweepIntervalSeconds: 0 })
   })
 
   it('takes TRUST_PROXY as true/false or as the proxies whose X-Forwarded-For counts', async () => {

@@ -10,6 +10,7 @@ import { engines } from '../support/stores.ts'
 import { createToken, revokeToken } from '../../src/storage/tokens.ts'
 import { offeringBody } from '../support/workload.ts'
 import { setTrust } from '../../src/cli/trust.ts'
+import { uploaded } from '../support/uploads.ts'
 
 // Answered without a token (conventions.md, top).
 const PUBLIC = new Set([
@@ -60,8 +61,12 @@ for (const engine of engines) {
       intruder = await h().account('Intruder')
       const si = await victim.call('POST', '/v1/service_instances', { name: `Victim mail ${victim.id}`, sourceID: `vsrc-${victim.id}` })
       assert.equal(si.statusCode, 201, si.body)
-      const offering = await victim.call('POST', '/v1/app_offerings', { ...offeringBody(si.json().id, `Victim app ${victim.id}`), sourceID: `vsrc-${victim.id}` })
+      // The victim's offering carries an attachment, whose download is tried like any record.
+      const fileName = `victim-${victim.id}.txt`
+      const key = await uploaded(victim, fileName, Buffer.from(`victim file ${victim.id}`))
+      const offering = await victim.call('POST', '/v1/app_offerings', { ...offeringBody(si.json().id, `Victim app ${victim.id}`), sourceID: `vsrc-${victim.id}`, description_attachments: [{ key }] })
       assert.equal(offering.statusCode, 201, offering.body)
+      victims.set('attachments', { id: offering.json().attachments[0].id, type: 'Attachment' })
       victims.set('service_instances', { id: si.json().id, type: 'ServiceInstance' })
       victims.set('app_offerings', { id: offering.json().id, type: 'AppOffering' })
       // The victim installs a provider's published offering (neither the provider nor the victim
@@ -84,7 +89,7 @@ for (const engine of engines) {
       victims.set('ui_extensions', { id: extension.json().id, type: 'UiExtension' })
       victims.set('people', { id: (await victim.call('GET', '/v1/me')).json().id, type: 'Person' })
       const policyKid = (await victim.call('GET', `/v1/webhook_policies/${instance.json().webhook_policy.id}/jwks`)).json().keys[0].kid
-      secrets = [victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID, instance.json().webhook.nodeID, instance.json().webhook_policy.nodeID, policyKid]
+      secrets = [fileName, `victim file ${victim.id}`, victim.id, offering.json().reference, offering.json().nodeID, si.json().nodeID, `vsrc-${victim.id}`, offering.json().policy_jwt_audience, instance.json().nodeID, instance.json().webhook.nodeID, instance.json().webhook_policy.nodeID, policyKid]
       // The intruder has records of its own, with ids beside the victim's.
       const own = await intruder.call('POST', '/v1/service_instances', { name: 'Intruder mail' })
       await intruder.call('POST', '/v1/app_offerings', offeringBody(own.json().id, 'Intruder app'))

@@ -41,7 +41,9 @@ describe('memory: large records listed in many variants (sqlite)', () => {
     const si = await client.call('POST', '/v1/service_instances', { name: 'Big' })
     assert.equal(si.status, 201, si.text)
     // A 2 MiB PNG as a data: URL, and texts of 64 KB (as large as each field allows).
-    const picture = `data:image/png;base64,${Buffer.alloc(2 * 1024 * 1024 - 3, 7).toString('base64')}`
+    const image = Buffer.alloc(2 * 1024 * 1024 - 3, 7)
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(image) // the PNG signature: pictures are sniffed
+    const picture = `data:image/png;base64,${image.toString('base64')}`
     const text = 'x'.repeat(65_535)
     for (let i = 0; i < OFFERINGS; i++) {
       const created = await client.call('POST', '/v1/app_offerings', {

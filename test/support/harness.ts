@@ -1,6 +1,9 @@
 // An app on a fresh store, with helpers to make accounts and tokens and to call the API the way
 // a client does (app.inject: no port, same code path).
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before } from 'node:test'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import pino from 'pino'
@@ -18,6 +21,8 @@ export interface Harness {
   database: Database
   store: TestStore
   config: Config
+  /** The folder of the local attachment store (a temporary one unless ATTACHMENT_DIR is given). */
+  filesDir: string
   /** A new account with a write token (and a read token). */
   account(name?: string): Promise<TestAccount>
 }
@@ -38,9 +43,11 @@ export async function startHarness(engine: Engine, env: Record<string, string> =
   const store = await freshStore(engine)
   const database = store.open()
   await migrateToLatest(database)
+  // Uploaded files never land in the repository: a folder of the test's own.
+  const filesDir = env.ATTACHMENT_DIR ?? mkdtempSync(join(tmpdir(), 'app-offerings-files-'))
   // Every answer is kept from its first request (RESULT_CACHE_AFTER=1): a kept answer is what
   // could go stale, so the suites check freshness on the harsher setting.
-  const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-0123456789abcdefghij', RESULT_CACHE_AFTER: '1', ...env })
+  const config = loadConfig({ RATE_LIMIT: 'off', LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-0123456789abcdefghij', RESULT_CACHE_AFTER: '1', ATTACHMENT_DIR: filesDir, ...env })
   const app = await buildApp({ config, database, secretKey: config.secretKey! }, pino({ level: 'silent' }))
   await app.ready()
   return {
@@ -49,6 +56,7 @@ export async function startHarness(engine: Engine, env: Record<string, string> =
     database,
     store,
     config,
+    filesDir,
     async account(name = 'Test account') {
       const id = uniqueId()
       await createAccount(database, id, name)
@@ -68,6 +76,7 @@ export async function stopHarness(h: Harness): Promise<void> {
   await h.app.close()
   await h.database.close()
   await h.store.drop()
+  rmSync(h.filesDir, { recursive: true, force: true })
 }
 
 /**
@@ -102,7 +111,7 @@ export function request(
 ): Promise<LightMyRequestResponse> {
   const options: InjectOptions = { method: method as InjectOptions['method'], url, headers: { ...headers } }
   if (body !== undefined) {
-    options.payload = typeof body === 'string' ? body : JSON.stringify(body)
+    options.payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body)
     options.headers = { 'content-type': 'application/json', ...headers }
   }
   return app.inject(options)

@@ -4,7 +4,9 @@
 import { Type } from 'typebox'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { parseRecordId } from '../../catalogue/node-id.ts'
-import type { Resource, Row } from '../../catalogue/resource.ts'
+import type { Readable } from 'node:stream'
+import { ROW_BASE_URL, type Resource, type Row } from '../../catalogue/resource.ts'
+import { Messages } from '../../catalogue/types.ts'
 import { Errors } from '../../errors.ts'
 import { linkHeader, paginationHeaders } from '../../query/links.ts'
 import { parseQuery, type Filter, type Plan } from '../../query/parse.ts'
@@ -16,6 +18,7 @@ import { RecordWriter } from '../../records/write.ts'
 import { auditEntries } from '../../resources/audit-entries/fields.ts'
 import { requireWrite } from '../auth.ts'
 import { jsonObject } from '../body.ts'
+import { acceptMultipart, readForm } from '../multipart.ts'
 import { etag, expectedVersion, notModified } from '../etag.ts'
 import { routeSchemas } from '../../resources/schemas.ts'
 import { SOURCE_MAX } from '../../resources/source.ts'
@@ -28,7 +31,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     const { config, database, secretKey } = app.services
     const context = { nodeIdDomain: config.nodeIdDomain }
     const sharing = rules.sharing
-    const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames)
+    const store = new RecordStore(database, resource, sharing?.byId, sharing?.ownerNames, rules.links)
     const presenter = new Presenter(resource, context)
     // A deleted row leaves no change_seq to move a watermark: lists of deletable records are not kept.
     const collection = new CollectionReader(store, presenter, { countCap: config.paginationCountCap, keptBytes: rules.deletable ? 0 : config.resultCacheBytes, keepAfter: config.resultCacheAfter })
@@ -52,7 +55,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       const account = request.auth.account.id
       const row = id === undefined ? undefined : await (visible ? store.findVisible(account, id) : store.find(account, id))
       if (!row) throw Errors.notFound()
-      return row
+      return withBase(request, row)
     }
 
     // A collection of rows other accounts share shows whose they are (records/sharing.ts).
@@ -64,7 +67,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     function list(request: FastifyRequest, reply: FastifyReply, subset = everyList) {
       const plan = parseQuery(resource, rawQuery(request), subset?.shared ? sharedParsing : parsing)
-      return collection.read(request.auth.account.id, plan, subset).then((answer) => sendPage(request, reply, plan, answer))
+      return collection.read(request.auth.account.id, plan, subset, baseUrl(request)).then((answer) => sendPage(request, reply, plan, answer))
     }
 
     function sendPage(request: FastifyRequest, reply: FastifyReply, plan: Plan, answer: CollectionAnswer) {
@@ -103,7 +106,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
 
     app.post(collectionPath, { schema: schemas.create }, async (request, reply) => {
       requireWrite(request)
-      const row = await writer.create(request.auth.account, jsonObject(request), writeContext(request))
+      const row = withBase(request, await writer.create(request.auth.account, jsonObject(request), writeContext(request)))
       reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(row.id)}`)
       return send(request, reply, presenter.record(row))
     })
@@ -112,7 +115,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       const existing = await load(request, !!sharing?.readersWrite)
       requireWrite(request)
       const expected = expectedVersion(request, presenter.record(existing), existing)
-      const row = await writer.update(request.auth.account, existing, jsonObject(request), writeContext(request), expected)
+      const row = withBase(request, await writer.update(request.auth.account, existing, jsonObject(request), writeContext(request), expected))
       return send(request, reply, presenter.record(row))
     }
     app.patch(recordPath, { schema: schemas.update('PATCH') }, update)
@@ -123,7 +126,7 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
       app.post<{ Params: { id: string } }>(`${recordPath}/publish`, { schema: schemas.publish }, async (request, reply) => {
         const draft = await load(request)
         requireWrite(request)
-        const row = await writer.publish(request.auth.account, draft, writeContext(request))
+        const row = withBase(request, await writer.publish(request.auth.account, draft, writeContext(request)))
         reply.code(201).header('location', `${baseUrl(request)}/v1/${resource.name}/${Number(row.id)}`)
         return send(request, reply, presenter.record(row))
       })
@@ -141,6 +144,30 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
         return send(request, reply, versionPresenter.record(row))
       })
       refuseOtherMethods(app, `${recordPath}/activate`, ['POST'])
+    }
+
+    const picture = rules.picture
+    if (picture) {
+      // The picture as a multipart upload (the app builder's avatar), in a scope of its own: no
+      // other route of the resource takes multipart bodies.
+      const path = `${recordPath}/${picture.part}`
+      await app.register(async (scope) => {
+        await acceptMultipart(scope)
+        scope.post<{ Params: { id: string } }>(path, { schema: schemas.picture(picture.part) }, async (request, reply) => {
+          const existing = await load(request)
+          requireWrite(request)
+          const expected = expectedVersion(request, presenter.record(existing), existing)
+          const result = await readForm(request, picture.part, picture.maxBytes + 1, (file) => readAtMost(file.stream, picture.maxBytes))
+          if (result === undefined) throw Errors.validationFailed([[picture.part, "can't be blank"]])
+          if (result === null) throw Errors.validationFailed([[picture.part, `is too large (maximum is ${picture.maxBytes} bytes)`]])
+          // The type is what the bytes are; the file name and the part's type are not trusted.
+          const value = picture.fromBytes(result)
+          if (value === undefined) throw Errors.validationFailed([[picture.part, Messages.invalid]])
+          const row = withBase(request, await writer.update(request.auth.account, existing, { [picture.field]: value }, writeContext(request), expected))
+          return send(request, reply, presenter.record(row))
+        })
+      })
+      refuseOtherMethods(app, path, ['POST'])
     }
 
     for (const child of rules.children ?? []) {
@@ -183,6 +210,23 @@ export function recordRoutes(resource: Resource, rules: Rules = {}): FastifyPlug
     refuseOtherMethods(app, collectionPath, ['GET', 'POST'])
     refuseOtherMethods(app, recordPath, rules.deletable ? ['GET', 'PATCH', 'PUT', 'DELETE'] : ['GET', 'PATCH', 'PUT'])
   }
+}
+
+/** The row with the base of the absolute URLs it renders (its attachments' download URIs). */
+function withBase(request: FastifyRequest, row: Row): Row {
+  row[ROW_BASE_URL] = baseUrl(request)
+  return row
+}
+
+/** The stream's bytes, or null once there are more than `max` (the rest is read and dropped). */
+async function readAtMost(stream: Readable, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length
+    if (size <= max) chunks.push(chunk as Buffer)
+  }
+  return size > max ? null : Buffer.concat(chunks)
 }
 
 /** Sends rendered JSON text with its ETag, or 304 when the client's If-None-Match names it. */

@@ -1,17 +1,32 @@
 // The app offering's field catalogue (app-offerings.md, "Fields"), in the order of that table.
 import { Type } from 'typebox'
-import { defineResource, OWNER_NAME } from '../../catalogue/resource.ts'
+import { defineResource, OWNER_NAME, type Row } from '../../catalogue/resource.ts'
+import { MAX_PER_TEXT, renderAttachments, renderText } from '../../records/attachments.ts'
 import { boolean, computed, duration, enumeration, integer, isUriTemplate, objectList, reference, string } from '../../catalogue/types.ts'
 import { idField, nodeIdField, sourceFields, timestampFields } from '../common-fields.ts'
 import { serviceInstances } from '../service-instances/fields.ts'
 import { uiExtensionVersions } from '../ui-extensions/fields.ts'
 import { isPictureUri, MAX_PICTURE_TEXT } from './picture.ts'
 
+const ATTACHMENT_SCHEMA = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  size: Type.Integer(),
+  content_type: Type.String(),
+  inline: Type.Boolean(),
+  field: Type.String({ enum: ['description', 'features', 'compliance'] }),
+  uri: Type.String({ format: 'uri' }),
+})
+
 export const JWT_ALGORITHMS = ['rs256', 'rs384', 'rs512', 'es256', 'es384', 'es512'] as const
 
-// No upload exists before attachments do (attachments.md), so any listed key is unknown.
-const noUploadsYet = (items: Record<string, unknown>[]) => (items.length > 0 ? 'is invalid' : undefined)
+// What each item of a `<text>_attachments` list means is judged with the uploads it names (records/attachments.ts).
+const attachmentList = () => objectList(() => undefined)
 const text = () => string({ maxBytes: 65_535 })
+/** A text answers the download URIs of its inline images where it stores their keys. */
+const showsAttachments = (name: string) => (value: unknown, row: Row) => renderText(value as string, row, name)
+/** The longest `attachments` list as JSON: 50 per text, each with a name of 255 bytes escaped and a URI. */
+const MAX_ATTACHMENTS_TEXT = 3 * MAX_PER_TEXT * 2200
 
 export const appOfferings = defineResource({
   name: 'app_offerings',
@@ -30,13 +45,19 @@ export const appOfferings = defineResource({
     policy_jwt_claim_expires_in: { type: duration({ min: 1, max: 525_600 }), collection: true },
     configuration_uri_template: { type: string({ max: 255, format: isUriTemplate }) },
     card_description: { type: string({ max: 255 }) },
-    description: { type: text() },
-    features: { type: text() },
-    compliance: { type: text() },
-    description_attachments: { type: objectList(noUploadsYet), writeOnly: true },
-    features_attachments: { type: objectList(noUploadsYet), writeOnly: true },
-    compliance_attachments: { type: objectList(noUploadsYet), writeOnly: true },
-    attachments: { type: computed(() => Type.Array(Type.Object({}))), readOnly: true, compute: () => [], uses: [] },
+    description: { type: text(), decorate: showsAttachments('description') },
+    features: { type: text(), decorate: showsAttachments('features') },
+    compliance: { type: text(), decorate: showsAttachments('compliance') },
+    description_attachments: { type: attachmentList(), writeOnly: true, description: 'uploads to attach: [{key, filesize, inline, _destroy}]' },
+    features_attachments: { type: attachmentList(), writeOnly: true, description: 'uploads to attach: [{key, filesize, inline, _destroy}]' },
+    compliance_attachments: { type: attachmentList(), writeOnly: true, description: 'uploads to attach: [{key, filesize, inline, _destroy}]' },
+    attachments: {
+      type: computed(() => Type.Array(ATTACHMENT_SCHEMA), MAX_ATTACHMENTS_TEXT),
+      readOnly: true,
+      compute: renderAttachments,
+      uses: [],
+      description: 'every attachment of the three texts, with the URI to download it from',
+    },
     picture_uri: { type: string({ format: isPictureUri, formatMax: MAX_PICTURE_TEXT }) },
     disabled: { type: boolean(), default: false, filterable: true },
     requires_enabled_oauth_person: { type: boolean(), default: false },

@@ -6,6 +6,8 @@ import { appInstances } from '../app-instances/fields.ts'
 import { appInstanceRules } from '../app-instances/rules.ts'
 import type { Scope } from '../../records/store.ts'
 import { defaultSource } from '../source.ts'
+import { AttachmentLinks } from '../../records/attachments.ts'
+import { imageDataUrl, labelledPicture, MAX_IMAGE_BYTES, readImage } from './picture.ts'
 
 /** When a create leaves `reference` out: `<account>_<name in lower case, spaces as _>`. */
 export function defaultReference(write: Write): void {
@@ -38,12 +40,31 @@ const newestVersions: Scope = (eb) =>
 
 const PUBLISHED_BY_TRUST = byTrust((eb, alias) => eb(alias ? `${alias}.draft_id` : 'draft_id', 'is not', null))
 
+/** A data: URL picture is stored with the type its bytes are, whatever it was labelled (picture.ts). */
+function labelPicture(write: Write): void {
+  const picture = write.body.values.get('picture_uri')
+  if (typeof picture === 'string' && !write.body.failed('picture_uri')) write.body.values.set('picture_uri', labelledPicture(picture))
+}
+
 export const appOfferingRules: Rules = {
   prepare(write) {
     defaultReference(write)
     lockReference(write)
     defaultSource(write)
+    labelPicture(write)
   },
+  // The app builder's avatar upload: the picture as a data: URL of the type its bytes are.
+  picture: {
+    field: 'picture_uri',
+    part: 'avatar',
+    maxBytes: MAX_IMAGE_BYTES,
+    fromBytes(bytes) {
+      const type = readImage(bytes)
+      return type && imageDataUrl(type, bytes)
+    },
+  },
+  // The texts' attachments: checked and written with the record, shared by its published versions.
+  links: new AttachmentLinks('app_offerings', ['description', 'features', 'compliance']),
   unique: ['reference', Messages.taken],
   // A reference changes only while nothing is published: checked again by the UPDATE itself, so
   // a publish committed after the rules ran cannot leave the draft and its versions apart.
