@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto'
 import { ROW_BASE_URL } from '../catalogue/resource.ts'
 import type { Plan } from '../query/parse.ts'
 import type { Count, PageInfo } from '../query/paging.ts'
-import type { Presenter } from './present.ts'
 import { RecentKeys } from '../storage/recent-keys.ts'
+import type { Presenter } from './present.ts'
 import type { Page, RecordStore, Subset, Watermark } from './store.ts'
 
 export interface CollectionAnswer {
