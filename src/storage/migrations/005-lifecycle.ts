@@ -119,8 +119,8 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   await changeSeqTriggers(db, engine, 'ui_extension_versions')
 }
 
-/** The change_seq triggers and index of migration 004, for a table made after it. */
-async function changeSeqTriggers(db: Kysely<any>, engine: Engine, table: string): Promise<void> {
+/** The change_seq triggers and index of migration 004, for a table made after it (006 uses it too). */
+export async function changeSeqTriggers(db: Kysely<any>, engine: Engine, table: string): Promise<void> {
   if (engine === 'postgres') {
     await sql`create trigger ${sql.id(`${table}_changed`)} before insert or update on ${sql.table(table)} for each row execute function record_changed()`.execute(db)
   } else {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { Engine } from '../database.ts'
+import { changeSeqTriggers } from './005-lifecycle.ts'
 
 // Signed webhook deliveries (lifecycle.md; docs/architecture.md, "Webhooks (issue 13)"):
 // - `webhook_policies` and `webhooks`: record tables (the catalogues of resources/webhook-policies
@@ -129,17 +130,4 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
 
 async function recordIndexes(db: Kysely<any>, table: string, indexes: string[][]): Promise<void> {
   for (const columns of indexes) await db.schema.createIndex(`${table}_account_${columns.join('_')}`).on(table).columns(['account_id', ...columns]).execute()
-}
-
-/** The change_seq triggers and index of migration 004, for a table made after it. */
-async function changeSeqTriggers(db: Kysely<any>, engine: Engine, table: string): Promise<void> {
-  if (engine === 'postgres') {
-    await sql`create trigger ${sql.id(`${table}_changed`)} before insert or update on ${sql.table(table)} for each row execute function record_changed()`.execute(db)
-  } else {
-    const bump = sql.raw(`update sequences set value = value + 1 where name = 'record_changes';
-        update ${table} set change_seq = (select value from sequences where name = 'record_changes') where id = new.id;`)
-    await sql`create trigger ${sql.id(`${table}_inserted`)} after insert on ${sql.table(table)} begin ${bump} end`.execute(db)
-    await sql`create trigger ${sql.id(`${table}_updated`)} after update on ${sql.table(table)} when new.change_seq = old.change_seq begin ${bump} end`.execute(db)
-  }
-  await db.schema.createIndex(`${table}_account_change_seq`).on(table).columns(['account_id', 'change_seq']).execute()
 }
