@@ -7,11 +7,12 @@
 // (records/attachments.ts). Uploads no record refers to are swept after a day.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import type { Kysely } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { formatDatetime, parseDatetime } from '../catalogue/types.ts'
 import { Errors, type FieldError } from '../errors.ts'
 import { isUniqueViolation, nowSeconds, type Database } from '../storage/database.ts'
 import { FileTooLarge, type FileStores } from '../storage/files/files.ts'
+import type { UploadsTable } from '../storage/schema.ts'
 
 export const FILENAME_TEMPLATE = '${filename}'
 /** How long a storage answer may be used to upload. */
@@ -44,17 +45,8 @@ export interface Admitted {
   name: string
 }
 
-export interface UploadRow {
-  id: number
-  account_id: string
-  key: string
-  name: string
-  size: number
-  content_type: string
-  sha256: string
-  storage: string
-  object: string
-}
+/** An upload as the routes see it: its row, without who claimed it and when it came. */
+export type UploadRow = Omit<Selectable<UploadsTable>, 'claimed_by' | 'created_at'>
 
 const invalid = (...errors: FieldError[]) => Errors.validationFailed(errors)
 

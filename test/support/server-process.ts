@@ -58,39 +58,46 @@ async function startOn(port: number, databaseUrl: string, env: Record<string, st
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const origin = `http://127.0.0.1:${port}`
+  const { process: watched, gone } = watch(child)
+  const server: ServerProcess = { origin, ...watched }
+
+  const deadline = Date.now() + START_DEADLINE_MS
+  while (!gone()) {
+    if (await answers(origin)) return server
+    if (Date.now() > deadline) {
+      await server.kill()
+      throw new Error(`server did not start within ${START_DEADLINE_MS} ms:\n${server.output()}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await server.stop()
+  throw new Error(`server exited before listening:\n${server.output()}`)
+}
+
+/** A spawned command's output, kept for reading, and the two ways to end it. */
+function watch(child: ChildProcess): { process: Omit<ServerProcess, 'origin'>; gone: () => boolean } {
   let output = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>
   let gone = false
   void exited.then(() => (gone = true))
-
-  const origin = `http://127.0.0.1:${port}`
-  const server: ServerProcess = {
-    origin,
-    child,
-    output: () => output,
-    async stop() {
-      if (!gone) child.kill('SIGTERM')
-      return (await exited)[0]
-    },
-    async kill() {
-      if (!gone) child.kill('SIGKILL')
-      await exited
+  return {
+    gone: () => gone,
+    process: {
+      child,
+      output: () => output,
+      async stop() {
+        if (!gone) child.kill('SIGTERM')
+        return (await exited)[0]
+      },
+      async kill() {
+        if (!gone) child.kill('SIGKILL')
+        await exited
+      },
     },
   }
-
-  const deadline = Date.now() + START_DEADLINE_MS
-  while (!gone) {
-    if (await answers(origin)) return server
-    if (Date.now() > deadline) {
-      await server.kill()
-      throw new Error(`server did not start within ${START_DEADLINE_MS} ms:\n${output}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  await exited
-  throw new Error(`server exited before listening:\n${output}`)
 }
 
 async function answers(origin: string): Promise<boolean> {
@@ -194,28 +201,12 @@ export async function spawnWorker(databaseUrl: string, env: Record<string, strin
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', SECRET_KEY: 'reliability-secret-key-0123456789abcdef', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
-  let gone = false
-  void exited.then(() => (gone = true))
+  const { process: worker, gone } = watch(child)
   const deadline = Date.now() + START_DEADLINE_MS
-  while (!output.includes('webhook worker started')) {
-    if (gone) throw new Error(`worker exited before starting:\n${output}`)
-    if (Date.now() > deadline) throw new Error(`worker did not start within ${START_DEADLINE_MS} ms:\n${output}`)
+  while (!worker.output().includes('webhook worker started')) {
+    if (gone()) throw new Error(`worker exited before starting:\n${worker.output()}`)
+    if (Date.now() > deadline) throw new Error(`worker did not start within ${START_DEADLINE_MS} ms:\n${worker.output()}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      if (!gone) child.kill('SIGTERM')
-      return (await exited)[0]
-    },
-    async kill() {
-      if (!gone) child.kill('SIGKILL')
-      await exited
-    },
-  }
+  return worker
 }
